@@ -1,0 +1,1 @@
+"""The Scrapy project: source registry, the generic `news` spider, extraction and item pipelines."""

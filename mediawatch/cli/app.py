@@ -1,0 +1,156 @@
+"""The Typer app, the global --config option, and the error policy shared by every command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+from mediawatch.errors import ConfigError, InputError, MediawatchError, StoreUnavailable
+from mediawatch.settings import Settings, load_settings
+
+__all__ = ["app", "main", "settings_from", "console", "err_console", "not_implemented"]
+
+app = typer.Typer(
+    name="mediawatch",
+    help="Monitor how Russian and Azerbaijani media talk about each other.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", help="User settings file (TOML); overrides config/mediawatch.toml.", envvar="MEDIAWATCH_CONFIG"),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More logging (-v info, -vv debug)."),
+) -> None:
+    """Monitor how Russian and Azerbaijani media talk about each other."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config": config, "settings": None}
+
+
+def settings_from(ctx: typer.Context, **overrides: object) -> Settings:
+    """Return the settings for this invocation (loaded once; CLI `overrides` win over all layers)."""
+    root = ctx.find_root()
+    obj = root.obj if isinstance(root.obj, dict) else {"config": None, "settings": None}
+    if overrides:
+        return load_settings(obj.get("config"), overrides=_nest(overrides))
+    if obj.get("settings") is None:
+        obj["settings"] = load_settings(obj.get("config"))
+        root.obj = obj
+    return obj["settings"]
+
+
+def _nest(flat: dict[str, object]) -> dict[str, object]:
+    tree: dict[str, object] = {}
+    for dotted, value in flat.items():
+        if value is None:
+            continue
+        node = tree
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[leaf] = value  # type: ignore[index]
+    return tree
+
+
+def not_implemented(what: str) -> None:
+    """Exit with a clear message for a command whose capability has not landed yet."""
+    err_console.print(f"{what}: not implemented yet")
+    raise typer.Exit(3)
+
+
+_registered = False
+
+
+def _register_commands() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from mediawatch.cli import storage
+
+    storage.register(app)
+    for name in ("es", "crawl", "corpus", "nlp", "monitor", "outbox"):
+        try:
+            module = __import__(f"mediawatch.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mediawatch.cli.{name}":
+                raise
+            continue
+        module.register(app)
+    _register_placeholders()
+
+
+# Every command of the documented CLI; those whose feature module is absent say so clearly.
+_DOCUMENTED = {
+    None: ("ingest", "export", "search", "trends", "crawl", "extract", "classify", "eval",
+           "train", "schedule", "demo"),
+    "es": ("serve",),
+    "alerts": ("check", "backtest"),
+    "kibana": ("import",),
+    "corpus": ("check", "stats"),
+}
+
+
+def _register_placeholders() -> None:
+    have = {c.name for c in app.registered_commands}
+    groups = {g.name: g.typer_instance for g in app.registered_groups}
+    for group, names in _DOCUMENTED.items():
+        if group is None:
+            target, prefix = app, ""
+        else:
+            if group not in groups:
+                groups[group] = typer.Typer(help=f"{group} commands", no_args_is_help=True)
+                app.add_typer(groups[group], name=group)
+            target, prefix = groups[group], f"{group} "
+            have = {c.name for c in target.registered_commands}
+        for name in names:
+            if name not in have:
+                target.command(name, help="Not implemented yet.")(_placeholder(prefix + name))
+        have = {c.name for c in app.registered_commands}
+
+
+def _placeholder(what: str):  # type: ignore[no-untyped-def]
+    def command() -> None:
+        not_implemented(what)
+
+    return command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; mediawatch errors print one line on stderr and exit with code 2."""
+    _register_commands()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="mediawatch", standalone_mode=False)
+    except (ConfigError, InputError, StoreUnavailable) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except MediawatchError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 1
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Language id, target mentions, the stance/hostility classifier: training, inference, evaluation."""

@@ -1,0 +1,1 @@
+"""Fixtures for the http service (filled by the feature that needs it)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the smtp service (filled by the feature that needs it)."""
