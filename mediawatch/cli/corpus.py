@@ -1,0 +1,117 @@
+"""`mediawatch corpus ...`: check and describe the labelled corpus, regenerate its data card, score mentions.
+
+The corpus and its card are documented in nlp/data/README.md; mention finding in nlp/mentions.py.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from mediawatch.cli.app import console, err_console
+from nlp.corpus import (
+    CORPUS_DIR,
+    check_loaded,
+    corpus_stats,
+    read_rows,
+    stats_markdown,
+    update_card,
+)
+
+__all__ = ["register", "corpus_app"]
+
+MAX_ERRORS_SHOWN = 50
+CARD = CORPUS_DIR.parent / "README.md"
+
+corpus_app = typer.Typer(help="Check and describe the labelled corpus (nlp/data/corpus).",
+                         no_args_is_help=True)
+
+DirOption = typer.Option(CORPUS_DIR, "--dir", help="Folder of <language>_<split>.jsonl files.",
+                         file_okay=False)
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@corpus_app.command("check")
+def check(directory: Path = DirOption) -> None:
+    """Validate every row (schema, labels, script, ids, file names); exit 1 listing the errors."""
+    rows, errors = read_rows(directory)
+    errors += check_loaded(rows)
+    if errors:
+        for line in errors[:MAX_ERRORS_SHOWN]:
+            err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+        if len(errors) > MAX_ERRORS_SHOWN:
+            err_console.print(f"... and {len(errors) - MAX_ERRORS_SHOWN} more")
+        err_console.print(f"{len(errors)} errors in {len(rows)} schema-valid rows")
+        raise typer.Exit(1)
+    console.print(f"{len(rows)} rows OK", highlight=False)
+
+
+def _print_tables(stats: dict[str, Any]) -> None:
+    summary = Table(title=f"corpus: {stats['total']} rows")
+    for column in ("language", "rows", "against", "neutral", "favor"):
+        summary.add_column(column)
+    for language, count in stats["by_language"].items():
+        shares = stats["stance_share_by_language"][language]
+        summary.add_row(language, str(count), *(f"{shares[s]:.1%}" for s in ("against", "neutral", "favor")))
+    console.print(summary)
+    for title, key in (("rhetoric", "by_rhetoric"), ("hard case", "by_hard_case"),
+                       ("split", "by_split"), ("language x target x stance x hostility",
+                                               "by_language_target_stance_hostility")):
+        table = Table(title=title)
+        table.add_column(title)
+        table.add_column("rows", justify="right")
+        for name, count in stats[key].items():
+            table.add_row(name, str(count))
+        console.print(table)
+    console.print(f"hostile: {stats['hostile']}  hard cases: {stats['hard_cases']}  "
+                  f"max similarity: {stats['max_similarity']} {stats['max_similarity_pair']}",
+                  highlight=False)
+
+
+def _load_valid(directory: Path) -> list[Any]:
+    rows, errors = read_rows(directory)
+    if errors:
+        err_console.print(f"warning: {len(errors)} rows fail the schema and are left out "
+                          "(run `mediawatch corpus check`)")
+    return [loaded.row for loaded in rows]
+
+
+@corpus_app.command("stats")
+def stats(
+    directory: Path = DirOption,
+    output_format: StatsFormat = typer.Option(StatsFormat.table, "--format", help="table, json or markdown."),
+) -> None:
+    """Print counts per language x target x stance x hostility, rhetoric, hard case, and max similarity."""
+    result = corpus_stats(_load_valid(directory))
+    if output_format is StatsFormat.json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    elif output_format is StatsFormat.markdown:
+        typer.echo(stats_markdown(result), nl=False)
+    else:
+        _print_tables(result)
+
+
+@corpus_app.command("card")
+def card(
+    directory: Path = DirOption,
+    readme: Path = typer.Option(CARD, "--readme", help="Data card whose generated block is rewritten.",
+                                dir_okay=False),
+) -> None:
+    """Regenerate the tables of the data card (nlp/data/README.md) from the corpus files."""
+    changed = update_card(readme, stats_markdown(corpus_stats(_load_valid(directory))))
+    console.print(f"{readme}: {'updated' if changed else 'already up to date'}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `corpus` command group to the root app."""
+    app.add_typer(corpus_app, name="corpus")
