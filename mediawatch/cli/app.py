@@ -36,6 +36,9 @@ def _root(
     """Monitor how Russian and Azerbaijani media talk about each other."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        # The client logs every refused connection with a traceback; mediawatch reports it in one line.
+        logging.getLogger("elasticsearch").setLevel(logging.CRITICAL)
     ctx.obj = {"config": config, "settings": None}
 
 

@@ -70,11 +70,15 @@ def ingest(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="Article JSONL (url, outlet, title, body, published_at ISO-8601; optional language, authors, section, targets). '-' reads stdin."),
     store: Optional[str] = typer.Option(None, "--store", help="Store URL: sqlite:///path.db or http(s)://host:port. Default: the embedded store."),
+    spool: bool = typer.Option(False, "--spool", help="If the store is unreachable, spool to the outbox instead of failing (deliver later with `outbox flush`)."),
 ) -> None:
     """Read article JSONL into the store (idempotent: re-ingesting updates in place)."""
     if str(file) != "-":
         for _ in read_article_rows(file):  # validate the whole file before writing anything
             pass
+    if spool:
+        _ingest_with_spool(ctx, file, store)
+        return
     written = failed = 0
     with open_cli_store(ctx, store) as target:
         batch: list[ClassifiedArticle] = []
@@ -86,6 +90,30 @@ def ingest(
         err_console.print(f"ingested {written} article(s) into {target.url}"
                           + (f", {failed} failed" if failed else ""))
     if failed:
+        raise typer.Exit(1)
+
+
+def _ingest_with_spool(ctx: typer.Context, file: Path, store_url: str | None) -> None:
+    from mediawatch.outbox import Outbox, ResilientWriter
+
+    settings = settings_from(ctx)
+    writer = ResilientWriter(lambda: open_cli_store(ctx, store_url), Outbox(settings.data_dir))
+    try:
+        flushed = writer.flush_outbox()
+        if flushed and flushed.delivered:
+            err_console.print(f"delivered {flushed.delivered} previously spooled article(s)")
+        batch: list[ClassifiedArticle] = []
+        for doc in read_article_rows(file):
+            batch.append(doc)
+            if len(batch) >= BATCH_SIZE:
+                writer.write(batch)
+                batch = []
+        writer.write(batch)
+    finally:
+        writer.close()
+    err_console.print(f"ingested {writer.written} article(s), spooled {writer.spooled} to {writer.outbox.path}"
+                      + (f", {len(writer.failed)} failed" if writer.failed else ""))
+    if writer.failed:
         raise typer.Exit(1)
 
 
