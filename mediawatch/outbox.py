@@ -168,7 +168,6 @@ class ResilientWriter:
         except StoreUnavailable as exc:
             logger.warning("store unreachable (%s): spooling %d article(s) to %s", exc, len(docs),
                            self.outbox.path)
-            self._drop_store()
             self.spooled += self.outbox.put(docs)
             return
         self.written += result.written
@@ -181,7 +180,6 @@ class ResilientWriter:
         try:
             return self.outbox.flush(self._get_store())
         except StoreUnavailable as exc:
-            self._drop_store()
             return FlushReport(error=str(exc), files_left=len(self.outbox.files()))
         except StoreError as exc:
             return FlushReport(error=str(exc), files_left=len(self.outbox.files()))
