@@ -7,7 +7,7 @@ saved page; both give the same result for the same bytes (README, "Extraction").
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import lxml.etree
@@ -24,7 +24,7 @@ from mediawatch.documents import Article
 from mediawatch.errors import DropArticle
 from nlp.language import detect_language
 
-__all__ = ["Page", "extract_article", "MIN_BODY_CHARS"]
+__all__ = ["Page", "extract_article", "extract_for_crawl", "MIN_BODY_CHARS"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Page:
     """A fetched page as discovery and download know it; plain and picklable for worker processes."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     content_type: str | None = None
     feed_published_at: datetime | None = None
     feed_title: str | None = None
@@ -82,3 +82,26 @@ def extract_article(page: Page, source: Source | None = None, *, fast: bool = Fa
         affiliation=source.affiliation if source else "",
         language=detect_language(body or title, expected), authors=authors, section=section,
     )
+
+
+def extract_for_crawl(page: Page, source: Source, fast: bool) -> tuple[Article | None, str, list[int] | None]:
+    """Run `extract_article` in a worker: return (article, '', signature) or (None, reason, None).
+
+    Never raises, so that one bad page cannot break the worker pool; `reason` is a stats key
+    suffix (``no_article_body``, ``extract_error``).
+    """
+    from crawlers.extraction.dedup import minhash_signature
+
+    try:
+        article = extract_article(page, source, fast=fast)
+    except DropArticle as exc:
+        return None, _reason_key(str(exc)), None
+    except Exception:  # noqa: BLE001 - a library bug on one page must not stop the crawl
+        logger.exception("extraction failed on %s", page.url)
+        return None, "extract_error", None
+    return article, "", minhash_signature(article.body)
+
+
+def _reason_key(message: str) -> str:
+    head = message.split(":", 1)[0].strip().lower()
+    return "_".join(head.replace("<", "").replace(">", "").split()) or "dropped"

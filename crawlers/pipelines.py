@@ -1,0 +1,198 @@
+"""Item pipelines, glue only: extract (worker processes) -> dedup -> classify -> store in batches.
+
+Extraction is CPU-bound (trafilatura), so `ExtractPipeline` sends pages to a process pool and
+awaits the futures: the reactor keeps downloading while both cores extract. `StorePipeline`
+upserts whole documents in batches (a killed crawl loses at most one unflushed batch, never
+half an article) and classifies each batch first when a classifier is available.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawlers.extraction.article import extract_for_crawl
+from crawlers.extraction.dedup import DuplicateIndex
+from crawlers.items import ArticleItem, PageItem
+from crawlers.spiders.news import NewsSpider
+from crawlers.summary import stat_key
+from mediawatch.documents import Article, ClassifiedArticle
+from mediawatch.errors import ConfigError, DropArticle, StoreError, StoreUnavailable
+from mediawatch.settings import Settings
+
+__all__ = ["ExtractPipeline", "DedupPipeline", "StorePipeline", "load_classifier"]
+
+logger = logging.getLogger(__name__)
+
+Classify = Callable[[Sequence[Article]], list[ClassifiedArticle]]
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the crawl process's to handle (graceful shutdown)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Glue:
+    crawler: Crawler
+
+    @property
+    def spider(self) -> NewsSpider:
+        spider = self.crawler.spider
+        assert isinstance(spider, NewsSpider)
+        return spider
+
+    def count(self, source_id: str, *counter: str, by: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(stat_key(source_id, *counter), by)
+
+
+class ExtractPipeline(_Glue):
+    """PageItem -> ArticleItem in a pool of EXTRACT_WORKERS processes (0: one thread)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.workers = crawler.settings.getint("EXTRACT_WORKERS", 2)
+        self.fast = crawler.settings.getbool("EXTRACT_FAST", True)
+        self.executor: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        """Start the workers (spawned: forking a process that runs a reactor is unsafe)."""
+        if self.workers == 0:
+            self.executor = ThreadPoolExecutor(max_workers=1)
+        else:
+            self.executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_sigint)
+
+    def close_spider(self) -> None:
+        """Stop the workers; pending extractions were awaited by their items already."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: Any) -> ArticleItem:
+        """Extract the article off the reactor thread; DropItem with the reason when none."""
+        assert isinstance(item, PageItem) and self.executor is not None
+        source = self.spider.sources[item.source_id]
+        future = self.executor.submit(extract_for_crawl, item.page, source, self.fast)
+        article, reason, signature = await asyncio.wrap_future(future)
+        if article is None:
+            self.count(item.source_id, "failed", reason)
+            logger.warning("%s: no article (%s): %s", item.source_id, reason, item.page.url)
+            raise DropItem(f"{reason}: {item.page.url}")
+        return ArticleItem(item.source_id, article, signature)
+
+
+class DedupPipeline(_Glue):
+    """Drop exact copies within an outlet; group near-duplicates across outlets (MinHash)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.index = DuplicateIndex()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> ArticleItem:
+        """Return the item with its near-duplicate group set; DropItem for a duplicate."""
+        assert isinstance(item, ArticleItem)
+        try:
+            item.article = self.index.admit(item.article, item.signature)
+        except DropArticle as exc:
+            self.count(item.source_id, "skipped", "duplicate")
+            logger.info("%s: %s: %s", item.source_id, exc, item.article.url)
+            raise DropItem(f"{exc}: {item.article.url}") from None
+        return item
+
+
+def load_classifier(settings: Settings) -> Classify | None:
+    """Return `nlp.articles.ArticleClassifier.from_settings(settings).classify`, or None.
+
+    None when the module is absent or the model cannot be loaded; the reason is logged once
+    and articles are stored unclassified (a later `mediawatch classify` can fill them in).
+    """
+    try:
+        from nlp.articles import ArticleClassifier  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        logger.warning("classification skipped: nlp.articles is not available (%s)", exc)
+        return None
+    try:
+        return ArticleClassifier.from_settings(settings).classify  # type: ignore[no-any-return]
+    except (ConfigError, OSError, ValueError) as exc:
+        logger.warning("classification skipped: the classifier cannot be loaded (%s)", exc)
+        return None
+
+
+class StorePipeline(_Glue):
+    """Upsert articles in batches of STORE_BATCH_SIZE, classified first unless disabled."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.batch_size = crawler.settings.getint("STORE_BATCH_SIZE", 50)
+        self.batch: list[ArticleItem] = []
+        self.classify: Classify | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        """Load the classifier when the spider asks for classification."""
+        if self.spider.classify:
+            self.classify = load_classifier(self.crawler.settings["MEDIAWATCH_SETTINGS"])
+
+    async def process_item(self, item: Any) -> ArticleItem:
+        """Buffer the article; write the buffer when it is full."""
+        assert isinstance(item, ArticleItem)
+        self.batch.append(item)
+        if len(self.batch) >= self.batch_size:
+            await self.flush()
+        return item
+
+    async def close_spider(self) -> None:
+        """Write what is left (also on Ctrl-C: Scrapy closes the spider gracefully)."""
+        await self.flush()
+
+    def _documents(self, items: list[ArticleItem]) -> list[ClassifiedArticle]:
+        articles = [i.article for i in items]
+        if self.classify is None:
+            return [ClassifiedArticle(a) for a in articles]
+        return self.classify(articles)
+
+    async def flush(self) -> None:
+        """Classify and upsert the current batch in a thread, one batch at a time."""
+        async with self._lock:
+            items, self.batch = self.batch, []
+            if not items:
+                return
+            store = self.spider.store
+            assert store is not None
+            try:
+                result = await asyncio.to_thread(
+                    lambda: store.upsert_many(self._documents(items)))
+            except (StoreUnavailable, StoreError) as exc:
+                for item in items:
+                    self.count(item.source_id, "failed", "store")
+                logger.error("store write of %d articles failed: %s", len(items), exc)
+                return
+            failed_ids = {article_id for article_id, _ in result.failed}
+            for item in items:
+                if item.article.id in failed_ids:
+                    self.count(item.source_id, "failed", "store")
+                else:
+                    self.count(item.source_id, "stored")
+            for article_id, why in result.failed:
+                logger.error("store refused article %s: %s", article_id, why)
