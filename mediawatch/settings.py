@@ -75,6 +75,11 @@ class CrawlSettings(_Section):
     max_response_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     obey_robots: bool = True
     extract_workers: int = Field(2, ge=0)
+    extract_fast: bool = True
+    retry_backoff_s: float = Field(2.0, ge=0)
+    max_redirects: int = Field(5, ge=0)
+    store_batch_size: int = Field(50, ge=1)
+    progress_interval_s: float = Field(10, gt=0)
 
 
 class ClassifierSettings(_Section):
