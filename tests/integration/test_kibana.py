@@ -57,7 +57,7 @@ class _KibanaImportRecorder(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, dict(self.headers), body))
+        self.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         answer = json.dumps({"success": True, "successCount": body.count(b'"type"')}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -88,7 +88,7 @@ def test_import_posts_ndjson_to_saved_objects_api(kibana_recorder: str, data_dir
     assert main(["kibana", "import", "--url", kibana_recorder]) == 0
     path, headers, body = _KibanaImportRecorder.received[0]
     assert path == "/api/saved_objects/_import?overwrite=true"
-    assert headers["kbn-xsrf"] and headers["Authorization"].startswith("Basic ")
+    assert headers["kbn-xsrf"] and headers["authorization"].startswith("Basic ")
     assert b'"mediawatch-overview"' in body and b"multipart" not in body[:10]
 
 
