@@ -22,6 +22,7 @@ from nlp.corpus import (
     stats_markdown,
     update_card,
 )
+from nlp.mentions_eval import MENTIONS_EVAL_FILE, evaluate_mentions, load_mention_set
 
 __all__ = ["register", "corpus_app"]
 
@@ -110,6 +111,34 @@ def card(
     """Regenerate the tables of the data card (nlp/data/README.md) from the corpus files."""
     changed = update_card(readme, stats_markdown(corpus_stats(_load_valid(directory))))
     console.print(f"{readme}: {'updated' if changed else 'already up to date'}", highlight=False)
+
+
+@corpus_app.command("mentions-eval")
+def mentions_eval(
+    data: Path = typer.Option(MENTIONS_EVAL_FILE, "--data", help="Labelled mention set (JSONL).", dir_okay=False),
+    output_format: StatsFormat = typer.Option(StatsFormat.table, "--format", help="table or json."),
+    show_mistakes: bool = typer.Option(False, "--mistakes", help="List every false positive and miss."),
+    floor: float = typer.Option(0.95, "--floor", help="Exit 1 when precision or recall is below this."),
+) -> None:
+    """Measure precision and recall of the target-mention finder on the labelled mention set."""
+    rows = load_mention_set(data)
+    scores = evaluate_mentions(rows)
+    if output_format is StatsFormat.json:
+        typer.echo(json.dumps({"sentences": len(rows), **{k: s.as_dict() for k, s in scores.items()}},
+                              indent=2))
+    else:
+        table = Table(title=f"target mentions: {len(rows)} sentences ({data.name})")
+        for column in ("slice", "precision", "recall", "found right", "false positives", "missed"):
+            table.add_column(column)
+        for key, score in scores.items():
+            table.add_row(key, f"{score.precision:.3f}", f"{score.recall:.3f}", str(score.true_positives),
+                          str(score.false_positives), str(score.false_negatives))
+        console.print(table)
+    if show_mistakes:
+        for mistake in scores["all"].mistakes:
+            err_console.print(mistake, highlight=False, markup=False, soft_wrap=True)
+    if min(scores["all"].precision, scores["all"].recall) < floor:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
