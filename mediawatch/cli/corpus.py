@@ -22,6 +22,8 @@ from nlp.corpus import (
     stats_markdown,
     update_card,
 )
+from mediawatch.errors import InputError
+from nlp.datasets import CONVERTERS, SHARED_DATA_DIR, convert_all
 from nlp.mentions_eval import MENTIONS_EVAL_FILE, evaluate_mentions, load_mention_set
 
 __all__ = ["register", "corpus_app"]
@@ -139,6 +141,25 @@ def mentions_eval(
             err_console.print(mistake, highlight=False, markup=False, soft_wrap=True)
     if min(scores["all"].precision, scores["all"].recall) < floor:
         raise typer.Exit(1)
+
+
+@corpus_app.command("convert")
+def convert(
+    out: Path = typer.Option(..., "--out", help="JSONL file to write the converted rows to.", dir_okay=False),
+    dataset: list[str] = typer.Option(None, "--dataset", help=f"Dataset to convert (repeatable; default all: "
+                                      f"{', '.join(CONVERTERS)})."),
+    data_dir: Path = typer.Option(SHARED_DATA_DIR, "--data-dir", help="The shared data folder.", file_okay=False),
+) -> None:
+    """Convert the real datasets in ../shared/data to corpus-format rows (auxiliary training data)."""
+    unknown = sorted(set(dataset or []) - set(CONVERTERS))
+    if unknown:
+        raise InputError(f"unknown datasets {unknown}; known: {list(CONVERTERS)}")
+    counts: dict[str, int] = {}
+    with out.open("w", encoding="utf-8") as handle:
+        for row in convert_all(dataset or None, data_dir):
+            handle.write(row.model_dump_json() + "\n")
+            counts[row.source] = counts.get(row.source, 0) + 1
+    console.print(f"{out}: {sum(counts.values())} rows {counts}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

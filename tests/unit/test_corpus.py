@@ -62,6 +62,8 @@ def test_valid_row_has_no_errors() -> None:
     ({"language": "en", "text": "Azərbaycan and Russia signed a deal."}, "Azerbaijani letters"),
     ({"language": "en", "text": "Erdoğan met Aliyev in Baku on Monday."}, None),
     ({"context": "Azerbaijan answered on Monday."}, "context"),
+    ({"language": "az", "text": AZ_TEXT, "context": "Qrupa 12 deputat daxildir."}, None),
+    ({"language": "az", "text": AZ_TEXT, "context": "Baki sakit idi."}, "context"),
 ])
 def test_row_rules(changes: dict[str, Any], expected: str | None) -> None:
     errors = check_corpus([CorpusRow.model_validate(make_row(**changes))])
@@ -182,3 +184,22 @@ def test_project_corpus_passes_check() -> None:
     rows, errors = read_rows()
     from nlp.corpus import check_loaded
     assert errors + check_loaded(rows) == []
+
+
+def test_cli_mentions_eval_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["corpus", "mentions-eval", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sentences"] >= 300
+    assert result["all"]["precision"] >= 0.95 and result["all"]["recall"] >= 0.95
+
+
+def test_cli_convert_refuses_unknown_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl"
+    assert main(["corpus", "convert", "--out", str(out), "--dataset", "nope"]) == 2
+    assert not out.exists()
+
+
+def test_cli_convert_with_no_shared_data_writes_an_empty_file(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl"
+    assert main(["corpus", "convert", "--out", str(out), "--data-dir", str(tmp_path)]) == 0
+    assert out.read_text(encoding="utf-8") == ""
