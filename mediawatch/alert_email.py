@@ -5,6 +5,7 @@ Every piece of crawled text is HTML-escaped in the HTML part: article text is un
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import urllib.parse
@@ -34,18 +35,20 @@ def discover_url(kibana_url: str, alert: Alert, index_pattern: str = "mediawatch
 
 
 def render_chart(checker: AlertChecker, alert: Alert) -> bytes:
-    """Draw hostile mentions per bucket for the alert's group over the baseline window, as PNG."""
-    import matplotlib
+    """Draw hostile mentions per bucket for the alert's group over the baseline window, as PNG.
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    Uses a bare Figure, not pyplot: the scheduler composes emails from worker threads and
+    pyplot's global state is not thread-safe.
+    """
+    from matplotlib.figure import Figure
 
     since = alert.bucket_start - timedelta(weeks=checker.config.baseline_weeks)
     by = alert.group_by if alert.kind == "spike" else None
     buckets = checker.store.trends(TrendQuery(alert.target, alert.interval, by=by,  # type: ignore[arg-type]
                                               since=since, until=alert.bucket_end))
     points = [(b.start, b.hostile) for b in buckets if by is None or b.group == alert.group]
-    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=100)
+    fig = Figure(figsize=(7, 2.6), dpi=100)
+    ax = fig.subplots()
     if points:
         xs, ys = zip(*points)
         ax.bar(xs, ys, width=0.8 if alert.interval == "day" else 0.03, color="#b03a2e")
@@ -56,8 +59,12 @@ def render_chart(checker: AlertChecker, alert: Alert) -> bytes:
     fig.autofmt_xdate()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
+
+
+def _href(url: str) -> str:
+    """Return an escaped link target, or "#" for anything but http(s): crawled URLs are untrusted."""
+    return html.escape(url) if urllib.parse.urlsplit(url).scheme in ("http", "https") else "#"
 
 
 def _evidence(articles: list[ClassifiedArticle], target: str) -> list[tuple[Evidence, ClassifiedArticle]]:
@@ -89,7 +96,8 @@ def compose_alert_email(checker: AlertChecker, alert: Alert, sender: str, recipi
         message["Subject"] = f"[mediawatch] source health: {alert.group} is silent"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Message-ID"] = make_msgid(idstring=alert.key.replace("/", "."), domain="mediawatch")
+    # Stable per alert, so a relay or mailbox can drop the copy of a retried send.
+    message["Message-ID"] = f"<{hashlib.sha1(alert.key.encode('utf-8')).hexdigest()}@mediawatch>"
     message["X-Mediawatch-Alert"] = alert.key
 
     lines = [message["Subject"], "", alert.reason]
@@ -115,12 +123,12 @@ def compose_alert_email(checker: AlertChecker, alert: Alert, sender: str, recipi
     esc = html.escape
     rows = "".join(
         f"<li>«{esc(ev.text)}» <small>({esc(', '.join(ev.rhetoric) or ev.stance)}; {ev.score:.2f})</small>"
-        f" <a href=\"{esc(doc.article.url)}\">{esc(doc.article.outlet_name or doc.article.outlet_id)}</a></li>"
+        f" <a href=\"{_href(doc.article.url)}\">{esc(doc.article.outlet_name or doc.article.outlet_id)}</a></li>"
         for ev, doc in evidence)
     outlet_rows = "".join(f"<li>{esc(name)}: {n}</li>" for name, n in outlets.most_common(5))
     first_html = (f"<p>First to publish: {esc(first.article.outlet_name or first.article.outlet_id)} at "
                   f"{esc(format_datetime(first.article.published_at) or '')} "
-                  f"<a href=\"{esc(first.article.url)}\">{esc(first.article.title)}</a></p>") if first else ""
+                  f"<a href=\"{_href(first.article.url)}\">{esc(first.article.title)}</a></p>") if first else ""
     body = (f"<h2>{esc(message['Subject'])}</h2><p>{esc(alert.reason)}</p>"
             f"<p><b>{alert.hostile}</b> hostile mentions vs baseline {alert.baseline:.1f};"
             f" hostile share {alert.share:.0%} vs {alert.baseline_share:.0%}</p>"

@@ -137,12 +137,18 @@ class AlertChecker:
             members = [s for s in runs if level == "outlet" and s == group]
         if not members:
             return set()
-        per_source = [gap_buckets(runs[s], self.interval, since, until) for s in members]
+        # A crawl collects what was published since the previous one: a bucket is covered by
+        # a productive run within one source interval after it (when that is shorter than a day).
+        per_source = [gap_buckets(runs[s], self.interval, since, until, self._grace(s)) for s in members]
         counted: dict[datetime, int] = {}
         for gaps in per_source:
             for bucket in gaps:
                 counted[bucket] = counted.get(bucket, 0) + 1
         return {b for b, n in counted.items() if n * 2 > len(members)}
+
+    def _grace(self, source_id: str) -> timedelta:
+        interval = self._intervals.get(source_id, timedelta(0))
+        return interval if interval <= timedelta(days=1) else timedelta(days=1)
 
     def evaluate(self, since: datetime, until: datetime) -> list[Alert]:
         """Return every spike alert for buckets starting in [since, until), cooldown not applied."""
@@ -165,9 +171,15 @@ class AlertChecker:
         return _fold(found)
 
     def _data_since(self) -> datetime | None:
-        """The first week with any data: earlier buckets are unknown, not calm."""
-        starts = [b.start for t in TARGETS for b in self.store.trends(TrendQuery(t, "week"))[:1]]
-        return min(starts) if starts else None
+        """The first bucket with any data: earlier buckets are unknown, not calm."""
+        weeks = [b.start for t in TARGETS for b in self.store.trends(TrendQuery(t, "week"))[:1]]
+        if not weeks:
+            return None
+        week = min(weeks)  # then the first bucket inside that week, without listing all history
+        starts = [b.start for t in TARGETS
+                  for b in self.store.trends(TrendQuery(t, self.interval, since=week,  # type: ignore[arg-type]
+                                                        until=week + timedelta(weeks=1)))[:1]]
+        return min(starts) if starts else week
 
     def _alert(self, target: str, level: str, group: str, start: datetime, verdict: SpikeVerdict) -> Alert:
         return Alert(kind="spike", target=target, group_by=level, group=group, bucket_start=start,
@@ -205,6 +217,22 @@ class AlertChecker:
         last_end = last_start + INTERVAL_STEP[alert.interval]
         return alert.bucket_start < last_end + timedelta(hours=self.config.cooldown_h)
 
+    def _covered_by_earlier(self, alert: Alert) -> bool:
+        """True when an alert already stored for the same (target, bucket) shares a group with this one.
+
+        Folding within one check keeps one email per event; this keeps it across checks, when an
+        outlet spikes first and its country only later (the country alert then folds the outlet).
+        """
+        if alert.kind != "spike":
+            return False
+        mine = {f"{alert.group_by}={alert.group}", *alert.folded}
+        for value in self.store.list_state(f"{STATE_PREFIX}spike/{alert.target}/").values():
+            other = Alert.from_dict(value)
+            if other.bucket_start == alert.bucket_start and mine & {f"{other.group_by}={other.group}",
+                                                                      *other.folded}:
+                return True
+        return False
+
     def check(self, *, dry_run: bool = False) -> CheckReport:
         """Detect spikes in the latest buckets, persist new alerts, and send every pending one."""
         now = self._now()
@@ -212,7 +240,8 @@ class AlertChecker:
         candidates = self.evaluate(current - self.step, current + self.step) + self.health_alerts()
         report = CheckReport()
         for alert in candidates:
-            if self.store.get_state(alert.key) is not None or self._in_cooldown(alert):
+            if (self.store.get_state(alert.key) is not None or self._in_cooldown(alert)
+                    or self._covered_by_earlier(alert)):
                 continue
             alert.created_at = now
             report.new.append(alert)

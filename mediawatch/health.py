@@ -7,6 +7,7 @@ for several of its intervals raises a source-health alert.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -80,23 +81,27 @@ def bucket_floor(moment: datetime, interval: str) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-def gap_buckets(runs: Iterable[CrawlRun], interval: str, since: datetime, until: datetime) -> set[datetime]:
+def gap_buckets(runs: Iterable[CrawlRun], interval: str, since: datetime, until: datetime,
+                grace: timedelta = timedelta(0)) -> set[datetime]:
     """Return bucket starts in [since, until) with no productive run, within the run history.
 
-    Buckets before the first recorded run are unknown (not gaps); buckets after it with only
-    failed or empty runs, or with no run at all, are gaps.
+    A productive run started in the bucket, or up to `grace` after its end, covers it: a
+    source crawled every 2 h collects an hour's articles at the next crawl, so with hourly
+    buckets its grace is its interval. Buckets before the first recorded run are unknown
+    (not gaps); buckets after it with only failed or empty runs, or no run at all, are gaps.
     """
     history = list(runs)
     if not history:
         return set()
     step = INTERVAL_STEP[interval]
-    productive = {bucket_floor(r.started, interval) for r in history if r.productive}
+    productive = sorted(r.started for r in history if r.productive)
     first = bucket_floor(history[0].started, interval)
     last = bucket_floor(history[-1].finished, interval)
     gaps: set[datetime] = set()
     cursor = max(bucket_floor(since, interval), first)
     while cursor < until and cursor <= last:
-        if cursor not in productive:
+        index = bisect.bisect_left(productive, cursor)
+        if index == len(productive) or productive[index] >= cursor + step + grace:
             gaps.add(cursor)
         cursor += step
     return gaps

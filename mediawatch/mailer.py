@@ -41,26 +41,34 @@ class Mailer:
         return context
 
     def _connect(self) -> smtplib.SMTP:
+        """Open a session (TLS as configured, then login); the socket is closed on any failure."""
         s = self.settings
         if s.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s,
                                                     context=self._tls_context())
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        try:
             if s.security == "starttls":
                 client.starttls(context=self._tls_context())
-        if s.user:
-            password = s.password.get_secret_value() if s.password else ""
-            client.login(s.user, password)
+            if s.user:
+                password = s.password.get_secret_value() if s.password else ""
+                client.login(s.user, password)
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def send(self, message: EmailMessage) -> None:
-        """Send one message, retrying with exponential backoff; MailError when every try failed."""
+        """Send one message, retrying with exponential backoff; MailError when every try failed.
+
+        Once the relay has accepted the message, a failing QUIT no longer counts as a failure:
+        retrying then would deliver the message twice.
+        """
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                with self._connect() as client:
-                    client.send_message(message)
+                self._send_once(message)
                 return
             except (smtplib.SMTPException, OSError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
@@ -70,3 +78,17 @@ class Mailer:
                     raise MailError(f"could not send via {self.settings.host}:{self.settings.port}"
                                     f" after {attempts} attempt(s): {reason}") from None
                 self._sleep(min(self._backoff_s * 2 ** (attempt - 1), 60.0))
+
+    def _send_once(self, message: EmailMessage) -> None:
+        client = self._connect()
+        try:
+            refused = client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        if refused:
+            logger.warning("SMTP relay refused %d recipient(s): %s", len(refused), ", ".join(sorted(refused)))
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()

@@ -58,16 +58,28 @@ class SpikeVerdict:
 
 
 def poisson_tail(k: int, rate: float) -> float:
-    """Return P(X >= k) for X ~ Poisson(rate)."""
+    """Return P(X >= k) for X ~ Poisson(rate).
+
+    Terms are summed in log space, so large rates (hundreds of mentions a bucket, where
+    exp(-rate) underflows to zero) and tiny tails (1e-30) both stay exact enough to compare.
+    """
     if k <= 0:
         return 1.0
     rate = max(rate, 1e-9)
-    term = math.exp(-rate)
-    cdf = term
-    for i in range(1, k):
-        term *= rate / i
-        cdf += term
-    return max(0.0, 1.0 - cdf)
+    log_rate = math.log(rate)
+
+    def pmf(i: int) -> float:
+        return math.exp(i * log_rate - rate - math.lgamma(i + 1))
+
+    if k <= rate:  # the lower part is the small one: 1 - P(X < k)
+        return max(0.0, 1.0 - math.fsum(pmf(i) for i in range(k)))
+    total, i = 0.0, k
+    while True:  # terms fall off geometrically once i > rate
+        term = pmf(i)
+        total += term
+        if term <= total * 1e-17 or i > k + 10_000:
+            return min(1.0, total)
+        i += 1
 
 
 def _baseline(history: list[SeriesPoint], at: datetime, step: timedelta,

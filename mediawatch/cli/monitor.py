@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -20,6 +21,7 @@ from mediawatch.cli.app import console, err_console, settings_from
 from mediawatch.cli.storage import open_cli_store
 from mediawatch.documents import TARGETS, ClassifiedArticle, format_datetime
 from mediawatch.errors import InputError
+from mediawatch.mailer import Mailer
 from mediawatch.settings import Settings
 
 __all__ = ["register", "parse_since", "build_checker"]
@@ -166,13 +168,20 @@ def _source_metadata() -> tuple[dict[str, timedelta], dict[str, dict[str, str]]]
     return intervals, groups
 
 
-def build_checker(settings: Settings, store: Store, *, with_mail: bool = True) -> AlertChecker:
-    """Build the AlertChecker production uses: registry metadata and SMTP delivery from settings."""
-    from mediawatch.alert_email import compose_alert_email
-    from mediawatch.mailer import Mailer
+def build_checker(settings: Settings, store: Store, *, with_mail: bool = True,
+                  mailer: Mailer | None = None,
+                  now: Callable[[], datetime] | None = None) -> AlertChecker:
+    """Build the AlertChecker production uses: registry metadata and SMTP delivery from settings.
 
+    Raises InputError when mail is wanted and no recipient is configured at all, rather than
+    leaving every alert pending. `mailer` and `now` let tests keep the production wiring.
+    """
+    from mediawatch.alert_email import compose_alert_email
+
+    if with_mail and not settings.alerts.recipients and not any(settings.alerts.recipients_by_target.values()):
+        raise InputError("no alert recipients: set MEDIAWATCH_ALERT_TO or alerts.recipients")
     intervals, groups = _source_metadata()
-    mailer = Mailer(settings.smtp)
+    mailer = mailer or Mailer(settings.smtp)
     checker: AlertChecker
 
     def send(alert: Alert, _store: Store) -> None:
@@ -183,8 +192,9 @@ def build_checker(settings: Settings, store: Store, *, with_mail: bool = True) -
         mailer.send(compose_alert_email(checker, alert, settings.alerts.sender, recipients,
                                         settings.alerts.kibana_url))
 
+    clock = {"now": now} if now is not None else {}
     checker = AlertChecker(store, settings, send=send if with_mail else None,
-                           source_intervals=intervals, source_groups=groups)
+                           source_intervals=intervals, source_groups=groups, **clock)
     return checker
 
 
