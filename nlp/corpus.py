@@ -31,6 +31,7 @@ __all__ = [
     "check_loaded",
     "corpus_stats",
     "max_pairwise_similarity",
+    "similar_pairs",
     "stats_markdown",
     "update_card",
     "CARD_BEGIN",
@@ -263,28 +264,36 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def max_pairwise_similarity(texts: list[str], threshold: float = 0.3,
-                            num_perm: int = 128) -> tuple[float, tuple[int, int] | None]:
-    """Return the largest character-4-gram Jaccard between two texts and their indices.
+def similar_pairs(texts: list[str], threshold: float = 0.3,
+                  num_perm: int = 128) -> list[tuple[float, int, int]]:
+    """Return (exact Jaccard, i, j) for the candidate pairs MinHash LSH finds at `threshold`, best first.
 
-    Candidate pairs come from MinHash LSH (datasketch) at `threshold`, then each candidate's exact
-    Jaccard is computed. A true maximum below `threshold` may be missed: the figure is then a lower
-    bound, which is fine for its purpose (proving there are no near-duplicates).
+    Similarity is character-4-gram Jaccard over lower-cased, whitespace-normalised text. LSH
+    (datasketch) proposes the candidates and each gets its exact Jaccard, so ~4,500 rows take a
+    second or two instead of ten million comparisons. Pairs below `threshold` may be missed.
     """
     from datasketch import MinHash, MinHashLSH
 
     shingles = [_shingles(text) for text in texts]
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    best: tuple[float, tuple[int, int] | None] = (0.0, None)
+    pairs = []
     for index, grams in enumerate(shingles):
         signature = MinHash(num_perm=num_perm, seed=1)
         signature.update_batch([g.encode("utf-8") for g in grams])
-        for other in lsh.query(signature):
-            score = _jaccard(grams, shingles[other])
-            if score > best[0]:
-                best = (score, (other, index))
+        pairs += [(_jaccard(grams, shingles[other]), other, index) for other in lsh.query(signature)]
         lsh.insert(index, signature)
-    return best
+    return sorted(pairs, reverse=True)
+
+
+def max_pairwise_similarity(texts: list[str], threshold: float = 0.3,
+                            num_perm: int = 128) -> tuple[float, tuple[int, int] | None]:
+    """Return the largest character-4-gram Jaccard between two of `texts` and their indices.
+
+    A true maximum below `threshold` may be missed (the figure is then a lower bound), which is
+    fine for its purpose: proving there are no near-duplicates.
+    """
+    pairs = similar_pairs(texts, threshold, num_perm)
+    return (pairs[0][0], (pairs[0][1], pairs[0][2])) if pairs else (0.0, None)
 
 
 # --------------------------------------------------------------------------- stats
@@ -299,7 +308,8 @@ def corpus_stats(rows: list[CorpusRow]) -> dict[str, Any]:
     """Return the corpus's counts and its largest pairwise text similarity, as plain JSON data.
 
     Keys: total, by_language, hostile, by_rhetoric, stance_share_by_language, max_similarity,
-    max_similarity_pair, by_split, by_language_split, by_hard_case, hard_cases, by_genre,
+    max_similarity_pair, max_similarity_across_splits(_pair) (the leak check between train, dev
+    and test), pairs_above_0_6, by_split, by_language_split, by_hard_case, hard_cases, by_genre,
     by_target, by_language_target_stance_hostility ("ru/azerbaijan/against/hostile": n).
     """
     by_language = Counter(r.language for r in rows)
@@ -310,7 +320,10 @@ def corpus_stats(rows: list[CorpusRow]) -> dict[str, Any]:
     for index, row in enumerate(rows):
         first_row_of_text.setdefault(row.text, index)
     distinct = list(first_row_of_text)
-    similarity, pair = max_pairwise_similarity(distinct)
+    rows_of = [rows[first_row_of_text[text]] for text in distinct]
+    pairs = similar_pairs(distinct)
+    similarity, pair = (pairs[0][0], pairs[0][1:]) if pairs else (0.0, None)
+    across = [p for p in pairs if rows_of[p[1]].split != rows_of[p[2]].split]
     cells = Counter(f"{r.language}/{r.target}/{r.stance}/{r.hostility}" for r in rows)
     return {
         "total": len(rows),
@@ -319,8 +332,10 @@ def corpus_stats(rows: list[CorpusRow]) -> dict[str, Any]:
         "by_rhetoric": {t: sum(t in r.rhetoric for r in rows) for t in RHETORIC_TYPES},
         "stance_share_by_language": {lang: _shares(c, STANCES) for lang, c in stance_by_language.items()},
         "max_similarity": round(similarity, 4),
-        "max_similarity_pair": ([rows[first_row_of_text[distinct[i]]].id for i in pair]
-                                if pair else None),
+        "max_similarity_pair": [rows_of[i].id for i in pair] if pair else None,
+        "max_similarity_across_splits": round(across[0][0], 4) if across else 0.0,
+        "max_similarity_across_splits_pair": [rows_of[i].id for i in across[0][1:]] if across else None,
+        "pairs_above_0_6": sum(p[0] > 0.6 for p in pairs),
         "by_split": dict(sorted(Counter(r.split for r in rows).items())),
         "by_language_split": dict(sorted(Counter(f"{r.language}/{r.split}" for r in rows).items())),
         "by_target": dict(sorted(Counter(r.target for r in rows).items())),
@@ -361,7 +376,10 @@ def stats_markdown(stats: dict[str, Any]) -> str:
     languages = list(stats["by_language"])
     lines = [f"Total **{stats['total']}** rows; hostile {stats['hostile']}; hard cases "
              f"{stats['hard_cases']}; largest pairwise similarity (character 4-gram Jaccard) "
-             f"{stats['max_similarity']} ({' / '.join(stats['max_similarity_pair'] or [])}).", ""]
+             f"{stats['max_similarity']} ({' / '.join(stats['max_similarity_pair'] or [])}); "
+             f"across splits {stats['max_similarity_across_splits']} "
+             f"({' / '.join(stats['max_similarity_across_splits_pair'] or [])}); "
+             f"pairs above 0.6: {stats['pairs_above_0_6']}.", ""]
     lines += ["Rows per language and split:", ""]
     lines += _table(["language", "train", "dev", "test", "total"],
                     [[lang, *(stats["by_language_split"].get(f"{lang}/{s}", 0) for s in ("train", "dev", "test")),

@@ -77,7 +77,9 @@ def _print_tables(stats: dict[str, Any]) -> None:
             table.add_row(name, str(count))
         console.print(table)
     console.print(f"hostile: {stats['hostile']}  hard cases: {stats['hard_cases']}  "
-                  f"max similarity: {stats['max_similarity']} {stats['max_similarity_pair']}",
+                  f"max similarity: {stats['max_similarity']} {stats['max_similarity_pair']}  "
+                  f"across splits: {stats['max_similarity_across_splits']} "
+                  f"{stats['max_similarity_across_splits_pair']}  above 0.6: {stats['pairs_above_0_6']}",
                   highlight=False)
 
 
