@@ -126,7 +126,10 @@ def parse_sitemap(body: bytes, max_bytes: int) -> Sitemap:
     body is not a sitemap or decompresses past `max_bytes`.
     """
     if body.startswith(_GZIP_MAGIC):
-        body = gunzip(body, max_size=max_bytes)
+        try:
+            body = gunzip(body, max_size=max_bytes)
+        except (ValueError, OSError) as exc:  # the size guard raises a ValueError subclass
+            raise DiscoveryError("sitemap_too_large", str(exc)) from None
     try:
         root = lxml.etree.fromstring(body, parser=_xml_parser())
     except lxml.etree.XMLSyntaxError as exc:

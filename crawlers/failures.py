@@ -28,11 +28,22 @@ _IGNORED = (
     ("robots.txt", "robots"),
     ("max redirections", "redirect_loop"),
     ("redirect to private", "private_redirect"),
+    ("redirect loop", "redirect_loop"),
+    ("off-site redirect", "offsite_redirect"),
     ("offsite", "offsite"),
     ("max size", "too_large"),
     ("maxsize", "too_large"),
     ("larger than", "too_large"),
 )
+# Scrapy >= 2.13 wraps download errors in its own classes; older names are kept for Twisted's.
+_SCRAPY_NAMES = {
+    "DownloadTimeoutError": "timeout",
+    "DownloadCancelledError": "too_large",
+    "ResponseDataLossError": "connection_lost",
+    "DownloadConnectionRefusedError": "connection_refused",
+    "CannotResolveHostError": "dns",
+    "DownloadFailedError": "download_failed",
+}
 _TYPES: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((TimeoutError, TCPTimedOutError, defer.TimeoutError), "timeout"),
     ((DNSLookupError,), "dns"),
@@ -55,6 +66,8 @@ def failure_reason(failure: Failure) -> str:
     if isinstance(error, IgnoreRequest):
         message = str(error).lower()
         return next((name for marker, name in _IGNORED if marker in message), "ignored")
+    if type(error).__name__ in _SCRAPY_NAMES:
+        return _SCRAPY_NAMES[type(error).__name__]
     for types, name in _TYPES:
         if isinstance(error, types):
             return name

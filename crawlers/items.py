@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from datasketch import MinHash
+
 from crawlers.extraction.article import Page
 from mediawatch.documents import Article
 
@@ -31,7 +33,7 @@ class ArticleItem:
 
     source_id: str
     article: Article
-    signature: list[int] | None = None
+    signature: MinHash | None = None
 
     def __repr__(self) -> str:
         return f"<ArticleItem {self.source_id} {self.article.url}>"

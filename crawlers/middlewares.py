@@ -1,4 +1,4 @@
-"""Downloader middlewares: retries with exponential backoff, and no redirects into private networks.
+"""Downloader middlewares: retries with exponential backoff; no off-site, looping or private redirects.
 
 Both follow Scrapy's conventions: built in `from_crawler`, configured by settings
 (RETRY_BACKOFF_BASE; the standard RETRY_*), counted in namespaced stats.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -17,7 +17,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-__all__ = ["BackoffRetryMiddleware", "PrivateRedirectMiddleware", "is_private_host"]
+__all__ = ["BackoffRetryMiddleware", "RedirectGuardMiddleware", "is_private_host"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,33 +35,44 @@ def is_private_host(host: str) -> bool:
             or address.is_reserved or address.is_unspecified)
 
 
-class PrivateRedirectMiddleware:
-    """Drop a redirect that leads to another host in a private address range (SSRF guard).
+class RedirectGuardMiddleware:
+    """Refuse redirects that leave the source, loop, or lead into a private network (SSRF guard).
 
-    Only hosts written as IP literals (or localhost) are recognised: resolving names here
-    would block the reactor. A redirect within the same host is allowed (replay tests run on
-    127.0.0.1).
+    Sits between the downloader and Scrapy's RedirectMiddleware (order above 600) so that it
+    sees the 3xx response first and the request's errback learns why: Scrapy's own offsite
+    and duplicate filters would drop such redirects silently. Private hosts are recognised when
+    written as IP literals or localhost (resolving names here would block the reactor); a
+    redirect within the same host is allowed, so replay tests on 127.0.0.1 work.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PrivateRedirectMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
-        """Raise IgnoreRequest for a redirected request whose new host is private and different."""
-        chain = request.meta.get("redirect_urls")
-        if not chain:
-            return None
-        target = urlsplit(request.url).hostname or ""
-        origin = urlsplit(chain[0]).hostname or ""
-        if target != origin and is_private_host(target):
-            assert self.crawler.stats is not None
+    def _on_site(self, request: Request, url: str) -> bool:
+        owns = getattr(self.crawler.spider, "sources", {}).get(request.meta.get("source_id"))
+        return owns is None or owns.owns_url(url)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Raise IgnoreRequest (reason in the message) for a redirect that must not be followed."""
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        host, origin = urlsplit(target).hostname or "", urlsplit(chain[0]).hostname or ""
+        assert self.crawler.stats is not None
+        if host != origin and is_private_host(host):
             self.crawler.stats.inc_value("redirect/private_filtered")
-            raise IgnoreRequest(f"redirect to private address {target!r} from {chain[0]}")
-        return None
+            raise IgnoreRequest(f"redirect to private address {host!r} from {chain[0]}")
+        if target in chain:
+            raise IgnoreRequest(f"redirect loop back to {target}")
+        if not self._on_site(request, target):
+            raise IgnoreRequest(f"off-site redirect to {target}")
+        return response
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -57,9 +57,10 @@ def run_crawl(settings: Settings, *, source_ids: list[str] | None,
     """
     registry = load_sources(sources_file)
     selected = [s.id for s in registry.select(source_ids)]
-    process = CrawlerProcess(scrapy_settings(settings, {"PROGRESS_CALLBACK": progress}
-                                             | (overrides or {})),
-                             install_root_handler=False)
+    # The CLI configured logging already; Scrapy must not add a second root handler.
+    process = CrawlerProcess(scrapy_settings(settings, {"PROGRESS_CALLBACK": progress,
+                                                        "LOG_INSTALL_ROOT_HANDLER": False}
+                                             | (overrides or {})))
     crawler = process.create_crawler(NewsSpider)
     started = time.monotonic()
     process.crawl(crawler, source=",".join(selected),

@@ -32,7 +32,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.StorePipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.middlewares.PrivateRedirectMiddleware": 45,
+    "crawlers.middlewares.RedirectGuardMiddleware": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
 }
@@ -57,7 +57,7 @@ def build_scrapy_settings(settings: Settings) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": crawl.user_agent,
         "DOWNLOAD_DELAY": delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,  # ±50 %, so requests to one host do not tick like a clock
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,

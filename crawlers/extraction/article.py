@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import lxml.etree
+from datasketch import MinHash
 import lxml.html
 
 from crawlers.extraction.body import drop_leading_title
@@ -84,7 +85,7 @@ def extract_article(page: Page, source: Source | None = None, *, fast: bool = Fa
     )
 
 
-def extract_for_crawl(page: Page, source: Source, fast: bool) -> tuple[Article | None, str, list[int] | None]:
+def extract_for_crawl(page: Page, source: Source, fast: bool) -> tuple[Article | None, str, MinHash | None]:
     """Run `extract_article` in a worker: return (article, '', signature) or (None, reason, None).
 
     Never raises, so that one bad page cannot break the worker pool; `reason` is a stats key

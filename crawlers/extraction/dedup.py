@@ -3,14 +3,12 @@
 Signatures are computed where the text is (the extraction workers); the index lives in the
 crawl process and sees every article of a run. An exact copy within one outlet is dropped; a
 copy across outlets is kept (who republished what is itself a finding) and grouped: its
-`near_duplicate_group` is the id of the first article of the group (README, "Dedup").
+`near_duplicate_group` is the id of an article of the group, the same for all members (README, "Dedup").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
 from datasketch import MinHash, MinHashLSH
 
 from mediawatch.documents import Article
@@ -32,11 +30,11 @@ def _shingles(text: str) -> set[bytes]:
             for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
-def minhash_signature(text: str) -> list[int]:
-    """Return the MinHash signature (NUM_PERM integers) of a body's word shingles."""
+def minhash_signature(text: str) -> MinHash:
+    """Return the MinHash (NUM_PERM permutations) of a body's word shingles; it pickles small."""
     minhash = MinHash(num_perm=NUM_PERM)
     minhash.update_batch(list(_shingles(text)))
-    return [int(v) for v in minhash.hashvalues]
+    return minhash
 
 
 class DuplicateIndex:
@@ -48,7 +46,7 @@ class DuplicateIndex:
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._group: dict[str, str] = {}
 
-    def admit(self, article: Article, signature: Sequence[int] | None) -> Article:
+    def admit(self, article: Article, signature: MinHash | None) -> Article:
         """Return `article` with its near-duplicate group set; DropArticle when it is a copy.
 
         Dropped: an id already admitted in this run (same canonical URL), or the same content
@@ -66,12 +64,12 @@ class DuplicateIndex:
         article.near_duplicate_group = group
         return article
 
-    def _near_group(self, article: Article, signature: Sequence[int] | None) -> str:
+    def _near_group(self, article: Article, signature: MinHash | None) -> str:
         if signature is None:
             return article.id
-        minhash = MinHash(num_perm=NUM_PERM, hashvalues=list(signature))
-        matches = self._lsh.query(minhash)
-        self._lsh.insert(article.id, minhash)
+        matches = self._lsh.query(signature)
+        self._lsh.insert(article.id, signature)
         if not matches:
             return article.id
-        return min((self._group.get(m, m) for m in matches), key=lambda g: g)
+        # Several groups can match; the smallest id keeps the choice independent of arrival order.
+        return min(self._group.get(m, m) for m in matches)

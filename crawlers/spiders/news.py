@@ -155,9 +155,8 @@ class NewsSpider(scrapy.Spider):
         source = self.sources[response.meta["source_id"]]
         try:
             sitemap = parse_sitemap(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
-        except (DiscoveryError, OSError) as exc:
-            reason = exc.reason if isinstance(exc, DiscoveryError) else "sitemap_too_large"
-            self._count(source.id, "failed", reason)
+        except DiscoveryError as exc:
+            self._count(source.id, "failed", exc.reason)
             logger.warning("%s: unusable sitemap %s: %s", source.id, response.url, exc)
             return
         self._discovery_ok.add(source.id)

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 import indexer.elasticsearch as es_module
-from indexer.elasticsearch import ElasticsearchStore, _client_options, _strip_credentials, es
+from indexer.elasticsearch import (
+    ElasticsearchStore,
+    _client_options,
+    _strip_credentials,
+    document_source,
+    es,
+)
 from mediawatch.documents import Article, ClassifiedArticle, Evidence, TargetAnalysis
 from mediawatch.errors import StoreUnavailable
 from mediawatch.settings import ElasticsearchSettings
@@ -178,3 +185,11 @@ def test_later_duplicate_is_the_one_sent(no_sleep: list[float]) -> None:
     second.article.title = "newer"
     assert make_store(client).upsert_many([first, second]).written == 1
     assert client.calls == [[first.id]]
+
+
+def test_document_source_equals_to_dict() -> None:
+    undated, dated = full_doc(1), full_doc(2)
+    dated.article.published_at = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
+    dated.article.crawled_at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    assert document_source(undated) == undated.to_dict()
+    assert document_source(dated) == dated.to_dict()
