@@ -196,7 +196,7 @@ def _script_errors(row: CorpusRow) -> list[str]:
 def _file_errors(loaded: LoadedRow) -> list[str]:
     match = FILE_NAME.match(loaded.file)
     if match is None:
-        return [f"file name should be <ru|az|en>_<train|dev|test>.jsonl"]
+        return ["file name should be <ru|az|en>_<train|dev|test>.jsonl"]
     errors = []
     if match["language"] != loaded.row.language:
         errors.append(f"language {loaded.row.language} in a {match['language']} file")

@@ -37,6 +37,7 @@ __all__ = [
     "TARGETS_FILE",
     "LANGUAGES",
     "load_targets",
+    "compile_targets",
     "find_mentions",
     "passages",
 ]
