@@ -3,7 +3,9 @@
 Extraction is CPU-bound (trafilatura), so `ExtractPipeline` sends pages to a process pool and
 awaits the futures: the reactor keeps downloading while both cores extract. `StorePipeline`
 upserts whole documents in batches (a killed crawl loses at most one unflushed batch, never
-half an article) and classifies each batch first when a classifier is available.
+half an article) and classifies each batch first when a classifier is available; while the
+store is unreachable, batches go to the outbox (mediawatch/outbox.py) and the crawl goes on,
+and what earlier runs spooled is delivered when a run starts with the store reachable.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from crawlers.items import ArticleItem, PageItem
 from crawlers.spiders.news import NewsSpider
 from crawlers.summary import stat_key
 from mediawatch.documents import Article, ClassifiedArticle
-from mediawatch.errors import ConfigError, DropArticle, StoreError, StoreUnavailable
+from mediawatch.errors import ConfigError, DropArticle, StoreError
+from mediawatch.outbox import Outbox, ResilientWriter
 from mediawatch.settings import Settings
 
 __all__ = ["ExtractPipeline", "DedupPipeline", "StorePipeline", "load_classifier"]
@@ -143,6 +146,7 @@ class StorePipeline(_Glue):
         self.batch_size = crawler.settings.getint("STORE_BATCH_SIZE", 50)
         self.batch: list[ArticleItem] = []
         self.classify: Classify | None = None
+        self.writer: ResilientWriter | None = None
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -150,9 +154,17 @@ class StorePipeline(_Glue):
         return cls(crawler)
 
     def open_spider(self) -> None:
-        """Load the classifier when the spider asks for classification."""
+        """Load the classifier when asked; deliver what earlier runs spooled, if the store answers."""
+        settings: Settings = self.crawler.settings["MEDIAWATCH_SETTINGS"]
         if self.spider.classify:
-            self.classify = load_classifier(self.crawler.settings["MEDIAWATCH_SETTINGS"])
+            self.classify = load_classifier(settings)
+        self.writer = ResilientWriter(self.spider.connect_store, Outbox(settings.data_dir))
+        flushed = self.writer.flush_outbox()
+        if flushed is not None and flushed.delivered:
+            logger.info("delivered %d article(s) spooled by earlier runs", flushed.delivered)
+        if flushed is not None and flushed.error:
+            logger.warning("%d spooled batch file(s) still waiting: %s", flushed.files_left,
+                           flushed.error)
 
     async def process_item(self, item: Any) -> ArticleItem:
         """Buffer the article; write the buffer when it is full."""
@@ -178,21 +190,22 @@ class StorePipeline(_Glue):
             items, self.batch = self.batch, []
             if not items:
                 return
-            store = self.spider.store
-            assert store is not None
+            writer = self.writer
+            assert writer is not None
+            spooled, failed = writer.spooled, len(writer.failed)
             try:
-                result = await asyncio.to_thread(
-                    lambda: store.upsert_many(self._documents(items)))
-            except (StoreUnavailable, StoreError) as exc:
+                await asyncio.to_thread(lambda: writer.write(self._documents(items)))
+            except (StoreError, OSError) as exc:  # OSError: the outbox's disk refused too
                 for item in items:
                     self.count(item.source_id, "failed", "store")
                 logger.error("store write of %d articles failed: %s", len(items), exc)
                 return
-            failed_ids = {article_id for article_id, _ in result.failed}
+            outcome = "spooled" if writer.spooled > spooled else "stored"
+            failed_ids = {article_id for article_id, _ in writer.failed[failed:]}
             for item in items:
                 if item.article.id in failed_ids:
                     self.count(item.source_id, "failed", "store")
                 else:
-                    self.count(item.source_id, "stored")
-            for article_id, why in result.failed:
+                    self.count(item.source_id, outcome)
+            for article_id, why in writer.failed[failed:]:
                 logger.error("store refused article %s: %s", article_id, why)

@@ -1,7 +1,8 @@
 """Per-source crawl counters: the stats key scheme and the end-of-crawl summary built from it.
 
 Keys are namespaced ``source/<id>/<counter>`` with counters discovered, fetched, stored,
-``skipped/<reason>`` and ``failed/<reason>`` (STYLE: counters namespaced with slashes), so a
+``skipped/<reason>``, ``failed/<reason>`` and spooled (kept in the outbox while the store
+was unreachable; STYLE: counters namespaced with slashes), so a
 health check can read the same numbers the summary table prints.
 """
 
@@ -27,6 +28,7 @@ class SourceSummary:
     discovered: int = 0
     fetched: int = 0
     stored: int = 0
+    spooled: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
 
@@ -43,7 +45,7 @@ class SourceSummary:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form kept in the `crawl/<id>/last` state document."""
         return {"discovered": self.discovered, "fetched": self.fetched, "stored": self.stored,
-                "skipped": dict(self.skipped), "failed": dict(self.failed)}
+                "spooled": self.spooled, "skipped": dict(self.skipped), "failed": dict(self.failed)}
 
 
 def summarize(stats: Mapping[str, Any], source_ids: list[str]) -> list[SourceSummary]:
@@ -56,7 +58,7 @@ def summarize(stats: Mapping[str, Any], source_ids: list[str]) -> list[SourceSum
             if not key.startswith(prefix):
                 continue
             counter = key[len(prefix):]
-            if counter in ("discovered", "fetched", "stored"):
+            if counter in ("discovered", "fetched", "stored", "spooled"):
                 setattr(summary, counter, int(value))
             elif counter.startswith("skipped/"):
                 summary.skipped[counter[len("skipped/"):]] = int(value)

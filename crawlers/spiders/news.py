@@ -31,6 +31,7 @@ from crawlers.settings import build_scrapy_settings
 from crawlers.summary import stat_key, summarize
 from indexer import Store, open_store
 from mediawatch.documents import format_datetime, parse_datetime
+from mediawatch.errors import StoreUnavailable
 from mediawatch.settings import Settings, load_settings
 
 __all__ = ["NewsSpider"]
@@ -62,6 +63,7 @@ class NewsSpider(scrapy.Spider):
         self.classify = _truthy(classify)
         self.sources: dict[str, Source] = {}
         self.store: Store | None = None
+        self._settings: Settings | None = None
         self._filters: dict[str, URLFilter] = {}
         self._scheduled: set[str] = set()
         self._validators: dict[str, dict[str, Any]] = {}
@@ -90,7 +92,21 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
         self._filters = {s.id: article_filter(s) for s in self.sources.values()}
         self.cutoff = self.started_at - parse_interval(self.since_arg or settings.crawl.since)
-        self.store = open_store(self.store_url or settings.store_url, settings)
+        self._settings = settings
+        try:
+            self.connect_store()
+        except StoreUnavailable as exc:
+            # The crawl goes on: articles are spooled to the outbox (StorePipeline), nothing
+            # counts as known and feeds are fetched without validators until the store is back.
+            logger.warning("store unreachable, crawling without it (articles go to the outbox): %s",
+                           exc)
+
+    def connect_store(self) -> Store:
+        """Return the store, opening it first if it was unreachable so far (StoreUnavailable if still)."""
+        if self.store is None:
+            assert self._settings is not None
+            self.store = open_store(self.store_url or self._settings.store_url, self._settings)
+        return self.store
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -101,10 +117,30 @@ class NewsSpider(scrapy.Spider):
     def _validator_key(self, source_id: str) -> str:
         return f"crawl/{source_id}/feeds"
 
+    def _stored_validators(self, source_id: str) -> dict[str, Any]:
+        """Return the feed validators kept by earlier runs; none while the store is unreachable."""
+        if self.store is None:
+            return {}
+        try:
+            return dict(self.store.get_state(self._validator_key(source_id)) or {})
+        except StoreUnavailable as exc:
+            logger.warning("%s: feed validators unavailable, fetching feeds in full: %s", source_id, exc)
+            return {}
+
+    def _known_urls(self, urls: list[str]) -> set[str]:
+        """Return which of `urls` are stored; nothing while the store is unreachable (upserts are
+        idempotent, so fetching a stored article again costs a request, not a duplicate)."""
+        if self.refresh or self.store is None:
+            return set()
+        try:
+            return self.store.known_urls(urls)
+        except StoreUnavailable as exc:
+            logger.warning("store unreachable, treating every article as new: %s", exc)
+            return set()
+
     def _feed_request(self, source: Source, url: str) -> Request:
-        assert self.store is not None
         if source.id not in self._validators:
-            self._validators[source.id] = dict(self.store.get_state(self._validator_key(source.id)) or {})
+            self._validators[source.id] = self._stored_validators(source.id)
         headers = {}
         known = self._validators[source.id].get(url) or {}
         if not self.refresh and known.get("etag"):
@@ -193,10 +229,8 @@ class NewsSpider(scrapy.Spider):
         return wanted
 
     def _schedule(self, source: Source, links: Iterable[Link]) -> Iterator[Request]:
-        assert self.store is not None
         wanted = self._candidates(source, links)
-        known = set() if self.refresh else self.store.known_urls(
-            [u for link, canonical in wanted for u in (link.url, canonical)])
+        known = self._known_urls([u for link, canonical in wanted for u in (link.url, canonical)])
         for link, canonical in wanted:
             if link.url in known or canonical in known:
                 self._count(source.id, "skipped", "known")
@@ -246,8 +280,18 @@ class NewsSpider(scrapy.Spider):
     def _on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         """Record each source's run in the store; persist feed validators of finished runs."""
         if self.store is None:
+            logger.warning("store unreachable: this run's records and feed validators are not kept")
             return
-        assert self.crawler.stats is not None
+        try:
+            self._record_runs(reason)
+        except StoreUnavailable as exc:
+            logger.warning("store unreachable: this run's records and feed validators are not kept: %s",
+                           exc)
+        finally:
+            self.store.close()
+
+    def _record_runs(self, reason: str) -> None:
+        assert self.crawler.stats is not None and self.store is not None
         finished = datetime.now(timezone.utc)
         summaries = summarize(self.crawler.stats.get_stats(), list(self.sources))
         for summary in summaries:
@@ -263,5 +307,4 @@ class NewsSpider(scrapy.Spider):
             if reason == "finished" and summary.source_id in self._validators:
                 self.store.put_state(self._validator_key(summary.source_id),
                                      self._validators[summary.source_id])
-        self.store.close()
 

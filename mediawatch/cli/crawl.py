@@ -20,12 +20,16 @@ def _summary_table(report: object) -> Table:
 
     assert isinstance(report, CrawlReport)
     table = Table(title=f"crawl {report.finish_reason} in {report.elapsed_s:.1f} s")
-    for column in ("source", "discovered", "fetched", "stored", "skipped", "failed", "why"):
+    spooled = any(s.spooled for s in report.sources)  # a column only when the store was down
+    columns = ("source", "discovered", "fetched", "stored") + (("spooled",) if spooled else ()) \
+        + ("skipped", "failed", "why")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("source", "why") else "right")
     for s in report.sources:
         why = ", ".join(f"{k} {v}" for k, v in sorted({**s.skipped, **s.failed}.items()))
         table.add_row(s.source_id, str(s.discovered), str(s.fetched), str(s.stored),
-                      str(s.skipped_total), str(s.failed_total), why)
+                      *((str(s.spooled),) if spooled else ()), str(s.skipped_total),
+                      str(s.failed_total), why)
     return table
 
 
@@ -56,6 +60,10 @@ def crawl(
                        classify=not no_classify,
                        progress=lambda line: err_console.print(line, highlight=False))
     console.print(_summary_table(report))
+    spooled = sum(s.spooled for s in report.sources)
+    if spooled:
+        err_console.print(f"{spooled} article(s) spooled to the outbox while the store was unreachable;"
+                          " the next crawl or `mediawatch outbox flush` delivers them")
     if not report.completed:
         raise typer.Exit(1)
 
