@@ -51,13 +51,17 @@ class CrawlRun:
         return cls(started, finished, data["status"], int(data.get("discovered", 0)), int(data.get("stored", 0)))
 
 
-def record_crawl_run(store: Store, source_id: str, run: CrawlRun) -> None:
-    """Append a run to the source's history (bounded) and set its `last` record."""
+def record_crawl_run(store: Store, source_id: str, run: CrawlRun, *, update_last: bool = True) -> None:
+    """Append a run to the source's history (bounded) and, unless told not to, set its `last` record.
+
+    `update_last=False` keeps a richer `last` document the crawl wrote itself (its summary).
+    """
     key = f"crawl/{source_id}/runs"
     runs = (store.get_state(key) or {}).get("runs", [])
     runs.append(run.to_dict())
     store.put_state(key, {"runs": runs[-MAX_RUNS_KEPT:]})
-    store.put_state(f"crawl/{source_id}/last", run.to_dict())
+    if update_last:
+        store.put_state(f"crawl/{source_id}/last", run.to_dict())
 
 
 def load_runs(store: Store) -> dict[str, list[CrawlRun]]:

@@ -124,6 +124,8 @@ class SmtpSettings(_Section):
 class SchedulerSettings(_Section):
     misfire_grace_s: int = Field(600, ge=1)
     digest_hour_utc: int = Field(7, ge=0, le=23)
+    crawl_workers: int = Field(2, ge=1)
+    crawl_timeout_s: float = Field(3600, gt=0)
 
 
 class Settings(_Section):
