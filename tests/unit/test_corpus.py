@@ -203,3 +203,13 @@ def test_cli_convert_with_no_shared_data_writes_an_empty_file(tmp_path: Path) ->
     out = tmp_path / "rows.jsonl"
     assert main(["corpus", "convert", "--out", str(out), "--data-dir", str(tmp_path)]) == 0
     assert out.read_text(encoding="utf-8") == ""
+
+
+def test_data_card_tables_match_the_corpus(tmp_path: Path) -> None:
+    """nlp/data/README.md shows the current counts; run `mediawatch corpus card` after editing the corpus."""
+    from nlp.corpus import CORPUS_DIR
+    card = CORPUS_DIR.parent / "README.md"
+    copy = tmp_path / "README.md"
+    copy.write_text(card.read_text(encoding="utf-8"), encoding="utf-8")
+    changed = update_card(copy, stats_markdown(corpus_stats(load_corpus())))
+    assert not changed, "the data card is stale: run `mediawatch corpus card`"
