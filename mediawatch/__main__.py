@@ -1,0 +1,5 @@
+"""`python -m mediawatch ...` runs the CLI."""
+
+from mediawatch.cli import run
+
+run()
