@@ -265,7 +265,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def similar_pairs(texts: list[str], threshold: float = 0.3,
-                  num_perm: int = 128) -> list[tuple[float, int, int]]:
+                  num_perm: int = 64) -> list[tuple[float, int, int]]:
     """Return (exact Jaccard, i, j) for the candidate pairs MinHash LSH finds at `threshold`, best first.
 
     Similarity is character-4-gram Jaccard over lower-cased, whitespace-normalised text. LSH
@@ -275,18 +275,19 @@ def similar_pairs(texts: list[str], threshold: float = 0.3,
     from datasketch import MinHash, MinHashLSH
 
     shingles = [_shingles(text) for text in texts]
+    # bulk() shares one set of permutations: building each MinHash alone costs most of the time.
+    signatures = MinHash.bulk([[g.encode("utf-8") for g in grams] for grams in shingles],
+                              num_perm=num_perm, seed=1)
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     pairs = []
-    for index, grams in enumerate(shingles):
-        signature = MinHash(num_perm=num_perm, seed=1)
-        signature.update_batch([g.encode("utf-8") for g in grams])
+    for index, (grams, signature) in enumerate(zip(shingles, signatures)):
         pairs += [(_jaccard(grams, shingles[other]), other, index) for other in lsh.query(signature)]
         lsh.insert(index, signature)
     return sorted(pairs, reverse=True)
 
 
 def max_pairwise_similarity(texts: list[str], threshold: float = 0.3,
-                            num_perm: int = 128) -> tuple[float, tuple[int, int] | None]:
+                            num_perm: int = 64) -> tuple[float, tuple[int, int] | None]:
     """Return the largest character-4-gram Jaccard between two of `texts` and their indices.
 
     A true maximum below `threshold` may be missed (the figure is then a lower bound), which is
