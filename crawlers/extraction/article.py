@@ -18,7 +18,7 @@ from crawlers.extraction.body import drop_leading_title
 from crawlers.extraction.canonical import find_canonical_url
 from crawlers.extraction.dates import zone_for_country
 from crawlers.extraction.encoding import decode_html
-from crawlers.extraction.metadata import read_json_ld
+from crawlers.extraction.metadata import read_json_ld, read_meta
 from crawlers.extraction.overrides import ParsedPage, parser_for
 from crawlers.registry import Source
 from mediawatch.documents import Article
@@ -62,7 +62,7 @@ def extract_article(page: Page, source: Source | None = None, *, fast: bool = Fa
     """
     _, text = decode_html(page.body, page.content_type)
     tree = _parse(text, page.url)
-    parsed = ParsedPage(url=page.url, tree=tree, json_ld=read_json_ld(tree),
+    parsed = ParsedPage(url=page.url, tree=tree, json_ld=read_json_ld(tree), meta=read_meta(tree),
                         zone=zone_for_country(source.country if source else None),
                         feed_published_at=page.feed_published_at, feed_title=page.feed_title,
                         fast=fast)

@@ -25,7 +25,7 @@ def drop_widgets(tree: HtmlElement) -> None:
     These blocks follow the last paragraph on many outlets (a newsletter box with a sentence
     and an input) and trafilatura keeps their sentence as the article's last line.
     """
-    doomed = tree.xpath("//form | //body//*[input or button or textarea or select]")
+    doomed = tree.xpath("//form | //input/.. | //button/.. | //textarea/.. | //select/..")
     doomed += [node for node in tree.xpath("//body//*[@class or @id]")
                if _WIDGET.search(f"{node.get('class', '')} {node.get('id', '')}")]
     for node in doomed:

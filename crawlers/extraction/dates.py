@@ -65,12 +65,13 @@ def parse_date(value: str | None, zone: ZoneInfo) -> datetime | None:
     return parsed
 
 
-def _structured_date(tree: HtmlElement, json_ld: list[dict[str, Any]], zone: ZoneInfo) -> datetime | None:
+def _structured_date(tree: HtmlElement, json_ld: list[dict[str, Any]], meta: dict[str, str],
+                     zone: ZoneInfo) -> datetime | None:
     for node in json_ld:
         found = parse_date(str(node.get("datePublished") or ""), zone)
         if found:
             return found
-    found = parse_date(meta_content(tree, *_META_NAMES), zone)
+    found = parse_date(meta_content(meta, *_META_NAMES), zone)
     if found:
         return found
     for value in tree.xpath('//*[@itemprop="datePublished"]/@datetime'):
@@ -80,10 +81,10 @@ def _structured_date(tree: HtmlElement, json_ld: list[dict[str, Any]], zone: Zon
     return None
 
 
-def find_published_at(tree: HtmlElement, json_ld: list[dict[str, Any]],
+def find_published_at(tree: HtmlElement, json_ld: list[dict[str, Any]], meta: dict[str, str],
                       feed_date: datetime | None, zone: ZoneInfo) -> datetime | None:
     """Return the publication time in UTC, following the module's fallback order."""
-    found = _structured_date(tree, json_ld, zone)
+    found = _structured_date(tree, json_ld, meta, zone)
     if found or feed_date:
         return found or feed_date
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-__all__ = ["read_json_ld", "find_title", "find_authors", "find_section", "meta_content"]
+__all__ = ["read_json_ld", "read_meta", "find_title", "find_authors", "find_section", "meta_content"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,15 +52,26 @@ def read_json_ld(tree: HtmlElement) -> list[dict[str, Any]]:
     return sorted(found, key=lambda n: "webpage" in _types(n))
 
 
-def meta_content(tree: HtmlElement, *names: str) -> str | None:
-    """Return the first non-empty content of a <meta> whose name, property or itemprop is in `names`."""
-    for name in names:
+def read_meta(tree: HtmlElement) -> dict[str, str]:
+    """Return the page's <meta> contents keyed by name, property and itemprop (first one wins).
+
+    One pass over the page's <meta> elements, shared by every finder below.
+    """
+    index: dict[str, str] = {}
+    for node in tree.iter("meta"):
+        content = (node.get("content") or "").strip()
+        if not content:
+            continue
         for attribute in ("property", "name", "itemprop"):
-            values = tree.xpath(f'//meta[@{attribute}="{name}"]/@content')
-            for value in values:
-                if str(value).strip():
-                    return html.unescape(str(value)).strip()
-    return None
+            key = node.get(attribute)
+            if key and key not in index:
+                index[key] = html.unescape(content).strip()
+    return index
+
+
+def meta_content(meta: dict[str, str], *names: str) -> str | None:
+    """Return the first non-empty <meta> content among `names` (see read_meta)."""
+    return next((meta[name] for name in names if name in meta), None)
 
 
 def _clean(text: str) -> str:
@@ -76,7 +87,7 @@ def _heading(tree: HtmlElement) -> str | None:
     return None
 
 
-def find_title(tree: HtmlElement, json_ld: list[dict[str, Any]]) -> str | None:
+def find_title(tree: HtmlElement, json_ld: list[dict[str, Any]], meta: dict[str, str]) -> str | None:
     """Return the headline: JSON-LD headline, the one article <h1>, og:title, then <title>."""
     for node in json_ld:
         if isinstance(node.get("headline"), str) and node["headline"].strip():
@@ -84,7 +95,7 @@ def find_title(tree: HtmlElement, json_ld: list[dict[str, Any]]) -> str | None:
     heading = _heading(tree)
     if heading:
         return heading
-    og_title = meta_content(tree, "og:title", "twitter:title")
+    og_title = meta_content(meta, "og:title", "twitter:title")
     if og_title:
         return _clean(og_title)
     titles = tree.xpath("//title/text()")
@@ -112,20 +123,20 @@ def _split_authors(values: list[str]) -> list[str]:
     return authors
 
 
-def find_authors(tree: HtmlElement, json_ld: list[dict[str, Any]]) -> list[str]:
+def find_authors(tree: HtmlElement, json_ld: list[dict[str, Any]], meta: dict[str, str]) -> list[str]:
     """Return the article's authors from JSON-LD, then author meta tags, then itemprop=author."""
     for node in json_ld:
         names = _names(node.get("author"))
         if names:
             return _split_authors(names)
-    meta = meta_content(tree, "author", "article:author", "mediator_author", "sailthru.author")
-    if meta:
-        return _split_authors([meta])
+    named = meta_content(meta, "author", "article:author", "mediator_author", "sailthru.author")
+    if named:
+        return _split_authors([named])
     visible = [e.text_content() for e in tree.xpath('//*[@itemprop="author"][not(self::meta)]')]
     return _split_authors([v for v in visible if v.strip()])
 
 
-def find_section(tree: HtmlElement, json_ld: list[dict[str, Any]]) -> str | None:
+def find_section(json_ld: list[dict[str, Any]], meta: dict[str, str]) -> str | None:
     """Return the article's section (rubric) from JSON-LD articleSection or section meta tags."""
     for node in json_ld:
         section = node.get("articleSection")
@@ -133,5 +144,5 @@ def find_section(tree: HtmlElement, json_ld: list[dict[str, Any]]) -> str | None
             section = section[0] if section else None
         if isinstance(section, str) and section.strip():
             return _clean(section)
-    meta = meta_content(tree, "article:section", "mediator_theme", "section")
-    return _clean(meta) if meta else None
+    section_meta = meta_content(meta, "article:section", "mediator_theme", "section")
+    return _clean(section_meta) if section_meta else None

@@ -29,6 +29,7 @@ class ParsedPage:
     url: str
     tree: HtmlElement
     json_ld: list[dict[str, Any]]
+    meta: dict[str, str]
     zone: ZoneInfo
     feed_published_at: datetime | None = None
     feed_title: str | None = None
@@ -40,19 +41,20 @@ class GenericParser:
 
     def title(self, page: ParsedPage) -> str | None:
         """Return the headline, falling back to the feed's title."""
-        return find_title(page.tree, page.json_ld) or page.feed_title
+        return find_title(page.tree, page.json_ld, page.meta) or page.feed_title
 
     def published_at(self, page: ParsedPage) -> datetime | None:
         """Return the publication time in UTC."""
-        return find_published_at(page.tree, page.json_ld, page.feed_published_at, page.zone)
+        return find_published_at(page.tree, page.json_ld, page.meta, page.feed_published_at,
+                                 page.zone)
 
     def authors(self, page: ParsedPage) -> list[str]:
         """Return the authors' names."""
-        return find_authors(page.tree, page.json_ld)
+        return find_authors(page.tree, page.json_ld, page.meta)
 
     def section(self, page: ParsedPage) -> str | None:
         """Return the rubric."""
-        return find_section(page.tree, page.json_ld)
+        return find_section(page.json_ld, page.meta)
 
     def body(self, page: ParsedPage) -> str:
         """Return the main text; called last because trafilatura prunes the tree."""
