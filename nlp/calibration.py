@@ -41,7 +41,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, multilabel: bool = F
         return loss
 
     optimizer.step(loss_fn)
-    temperature = float(log_t.exp().clamp(0.05, 20.0))
+    temperature = float(log_t.detach().exp().clamp(0.05, 20.0))
     return temperature if np.isfinite(temperature) else 1.0
 
 
@@ -67,10 +67,10 @@ def pick_threshold(scores: np.ndarray, gold: np.ndarray, default: float = 0.5) -
     if gold.sum() == 0:
         return default
     best, best_f1 = default, -1.0
-    for threshold in np.arange(0.05, 0.951, 0.025):
+    for threshold in np.round(np.arange(0.05, 0.951, 0.025), 3):
         predicted = scores >= threshold
         tp = float((predicted & gold).sum())
         f1 = 2 * tp / max(float(predicted.sum() + gold.sum()), 1.0)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = float(threshold), f1
-    return round(best, 3)
+    return best

@@ -208,13 +208,23 @@ def _build_encoder(options: TrainOptions, train: Sequence[Example]
     return encoder, tokenizer, report
 
 
-def _epoch_examples(train: list[Example], pools: dict[str, list[Example]], limit: int,
-                    rng: random.Random) -> list[Example]:
+def _epoch_batches(train: list[Example], pools: dict[str, list[Example]], limit: int,
+                   batch_size: int, rng: random.Random) -> list[list[Example]]:
+    """Shuffle the epoch's rows into batches of similar length (less padding, ~2x faster on CPU).
+
+    Rows are sorted by length within random windows of 50 batches, then batch order is shuffled.
+    """
     rows = list(train)
     for pool in pools.values():
         rows += rng.sample(pool, min(limit, len(pool)))
     rng.shuffle(rows)
-    return rows
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(rows), window):
+        chunk = sorted(rows[start:start + window], key=lambda e: len(e.text) + len(e.context or ""))
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
 
 
 def _dev_logits(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, meta: ModelMeta,
@@ -278,9 +288,7 @@ def _fine_tune(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, m
     model.train()
     for epoch in range(1, options.epochs + 1):
         started, losses = time.monotonic(), []
-        rows = _epoch_examples(train, pools, options.aux_limit, rng)
-        for start in range(0, len(rows), options.batch_size):
-            batch = rows[start:start + options.batch_size]
+        for batch in _epoch_batches(train, pools, options.aux_limit, options.batch_size, rng):
             inputs = encode_batch(tokenizer, [pair_text(e, meta, sep) for e in batch],
                                   options.max_length)
             labels = _labels(batch)

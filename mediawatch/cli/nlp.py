@@ -82,6 +82,7 @@ def evaluate(
     baseline: bool = typer.Option(False, "--baseline", help="Also score the TF-IDF baseline trained on the corpus train split."),
     output_format: str = typer.Option("table", "--format", help="table | json"),
     quantize: bool = typer.Option(False, "--quantize", help="Evaluate the int8-quantised model."),
+    corpus_dir: Optional[Path] = typer.Option(None, "--corpus-dir", help="Corpus whose train split fits the baseline (default nlp/data/corpus)."),
 ) -> None:
     """Score the classifier (and optionally the baseline) on a labelled file."""
     from nlp.evaluate import compute_metrics, format_table
@@ -98,7 +99,10 @@ def evaluate(
     if baseline:
         from nlp.baseline import TfidfBaseline
 
-        fitted = TfidfBaseline().fit(corpus_examples("train"))
+        train_rows = corpus_examples("train", corpus_dir) if corpus_dir else corpus_examples("train")
+        if not train_rows:
+            raise InputError(f"no *_train.jsonl rows in {corpus_dir or 'nlp/data/corpus'} to fit the baseline")
+        fitted = TfidfBaseline().fit(train_rows)
         results["baseline"] = compute_metrics(examples, fitted.predict(examples))
     if output_format == "json":
         out = dict(results["model"])

@@ -11,7 +11,7 @@ from mediawatch.errors import ConfigError
 from mediawatch.settings import load_settings
 from nlp.articles import MAX_EVIDENCE, ArticleClassifier
 from nlp.inference import PassageClassifier
-from nlp.train import TrainOptions, train_model
+from tests.tiny_classifier import train_tiny
 
 BODY = ("Азербайджан выразил протест Москве из-за задержаний. "
         "В Баку заявили, что ждут объяснений. "
@@ -23,17 +23,12 @@ BODY = ("Азербайджан выразил протест Москве из-
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("articles")
-    (root / "shared").mkdir()
-    train_model(TrainOptions(output_dir=root / "model", name="tiny", epochs=1, train_limit=120,
-                             vocab_size=1000, hidden_size=32, layers=1,
-                             shared_data_dir=root / "shared"))
-    return root / "model"
+    return train_tiny(tmp_path_factory.mktemp("articles"), epochs=1)[0]
 
 
 @pytest.fixture
 def classifier(model_dir: Path) -> ArticleClassifier:
-    return ArticleClassifier(PassageClassifier.load(model_dir))
+    return ArticleClassifier(PassageClassifier.load(model_dir, threads=1))
 
 
 def article(body: str, title: str = "", url: str = "https://example.org/a") -> Article:

@@ -11,16 +11,17 @@ from mediawatch.errors import ConfigError
 from nlp.examples import Example
 from nlp.inference import PassageClassifier, decide
 from nlp.model import ModelMeta
-from nlp.train import TrainOptions, train_model
+from tests.tiny_classifier import train_tiny
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> PassageClassifier:
-    root = tmp_path_factory.mktemp("infer")
-    (root / "shared").mkdir()
-    train_model(TrainOptions(output_dir=root / "model", epochs=1, train_limit=120, vocab_size=1000,
-                             hidden_size=32, layers=1, shared_data_dir=root / "shared"))
-    return PassageClassifier.load(root / "model", batch_size=4)
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("infer"), epochs=1)[0]
+
+
+@pytest.fixture(scope="module")
+def classifier(model_dir: Path) -> PassageClassifier:
+    return PassageClassifier.load(model_dir, batch_size=4, threads=1)
 
 
 def meta() -> ModelMeta:
@@ -67,9 +68,8 @@ def test_empty_input_gives_empty_output(classifier: PassageClassifier) -> None:
     assert classifier.predict([]) == []
 
 
-def test_quantized_model_loads_and_predicts(classifier: PassageClassifier, tmp_path: Path) -> None:
-    directory = classifier.tokenizer.name_or_path
-    quantized = PassageClassifier.load(directory, quantize=True)
+def test_quantized_model_loads_and_predicts(model_dir: Path) -> None:
+    quantized = PassageClassifier.load(model_dir, quantize=True, threads=1)
     assert len(quantized.predict([Example(text="Kreml açıqlama verdi.", target="russia")])) == 1
 
 

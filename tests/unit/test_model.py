@@ -12,33 +12,25 @@ import pytest
 
 from mediawatch.cli.app import main
 from nlp.calibration import fit_temperature, pick_threshold, sigmoid, softmax
-from nlp.examples import CORPUS_DIR, corpus_examples
-from nlp.train import TrainOptions, train_model
+from nlp.examples import corpus_examples
+from tests.tiny_classifier import train_tiny
 
 DOCUMENTED_KEYS = {"n", "stance_macro_f1", "hostile_f1", "rhetoric_micro_f1", "per_language",
                    "per_target"}
 
 
-def tiny_options(output_dir: Path, empty_shared: Path) -> TrainOptions:
-    """A model small enough to train in seconds on the corpus (no ../shared data)."""
-    return TrainOptions(output_dir=output_dir, name="tiny", epochs=2, train_limit=240,
-                        vocab_size=1500, hidden_size=64, layers=2, batch_size=32,
-                        shared_data_dir=empty_shared)
-
-
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, float]:
     root = tmp_path_factory.mktemp("tiny")
-    (root / "shared").mkdir()
     started = time.monotonic()
-    metrics = train_model(tiny_options(root / "model", root / "shared"))
-    return root / "model", metrics, time.monotonic() - started
+    model_dir, metrics = train_tiny(root, layers=2)
+    return model_dir, metrics, time.monotonic() - started
 
 
 def test_tiny_model_trains_in_under_a_minute(tiny_model: tuple[Path, dict, float]) -> None:
     _, metrics, seconds = tiny_model
     assert seconds < 60
-    assert metrics["rows"]["train"] == 240
+    assert metrics["rows"] == {"train": 240, "dev": 60, "test": 60, "aux": {}}
     assert len(metrics["history"]) == 2
 
 
@@ -49,6 +41,7 @@ def test_model_directory_has_everything_to_reload(tiny_model: tuple[Path, dict, 
         assert (model_dir / name).is_file(), name
     card = (model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "mediawatch train --from-scratch --name tiny --epochs 2" in card
+    assert "--hidden-size 48 --layers 2" in card
 
 
 def test_saved_temperatures_are_positive(tiny_model: tuple[Path, dict, float]) -> None:
@@ -60,12 +53,12 @@ def test_saved_temperatures_are_positive(tiny_model: tuple[Path, dict, float]) -
 
 def test_eval_json_has_documented_keys(tiny_model: tuple[Path, dict, float],
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    data = sorted(CORPUS_DIR.glob("*_dev.jsonl"))[0]
+    data = tiny_model[0].parent / "corpus" / "mix_dev.jsonl"
     code = main(["eval", "--data", str(data), "--model", str(tiny_model[0]), "--format", "json"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert DOCUMENTED_KEYS <= set(result)
-    assert result["n"] == len(corpus_examples("dev")) or result["n"] > 0
+    assert result["n"] == 60
     assert 0.0 <= result["stance_macro_f1"] <= 1.0
     for group in list(result["per_language"].values()) + list(result["per_target"].values()):
         assert {"n", "stance_macro_f1", "hostile_f1", "rhetoric_micro_f1"} <= set(group)
@@ -74,8 +67,9 @@ def test_eval_json_has_documented_keys(tiny_model: tuple[Path, dict, float],
 
 def test_eval_table_with_baseline(tiny_model: tuple[Path, dict, float],
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    data = sorted(CORPUS_DIR.glob("*_dev.jsonl"))[0]
-    assert main(["eval", "--data", str(data), "--model", str(tiny_model[0]), "--baseline"]) == 0
+    corpus = tiny_model[0].parent / "corpus"
+    assert main(["eval", "--data", str(corpus / "mix_dev.jsonl"), "--model", str(tiny_model[0]),
+                 "--baseline", "--corpus-dir", str(corpus)]) == 0
     out = capsys.readouterr().out
     assert "baseline" in out and "model" in out and "overall" in out
 
@@ -121,10 +115,8 @@ def test_base_model_fine_tuning_from_a_local_checkpoint(tmp_path: Path) -> None:
     BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
                          num_attention_heads=2, intermediate_size=64)).save_pretrained(checkpoint)
     tokenizer.save_pretrained(str(checkpoint))
-    (tmp_path / "shared").mkdir()
-    options = TrainOptions(output_dir=tmp_path / "tuned", base_model=str(checkpoint), epochs=1,
-                           train_limit=100, shared_data_dir=tmp_path / "shared")
-    metrics = train_model(options)
+    _, metrics = train_tiny(tmp_path, output_dir=tmp_path / "tuned", base_model=str(checkpoint),
+                            epochs=1)
     assert metrics["command"].startswith("mediawatch train --base-model")
     meta = json.loads((tmp_path / "tuned" / "mediawatch_model.json").read_text(encoding="utf-8"))
     assert meta["base_model"] == str(checkpoint)
