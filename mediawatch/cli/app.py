@@ -84,7 +84,7 @@ def _register_commands() -> None:
     from mediawatch.cli import storage
 
     storage.register(app)
-    for name in ("es", "crawl", "corpus", "nlp", "monitor", "outbox", "kibana", "schedule", "demo"):
+    for name in ("es", "crawl", "corpus", "nlp", "monitor", "outbox", "kibana", "schedule", "reclassify", "demo"):
         try:
             module = __import__(f"mediawatch.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:
