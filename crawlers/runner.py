@@ -6,6 +6,7 @@ a Twisted reactor cannot be started twice in one process.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ def run_crawl(settings: Settings, *, source_ids: list[str] | None,
     process = CrawlerProcess(scrapy_settings(settings, {"PROGRESS_CALLBACK": progress,
                                                         "LOG_INSTALL_ROOT_HANDLER": False}
                                              | (overrides or {})))
+    # Scrapy's default logging config pins the `scrapy` logger at DEBUG, which would print every
+    # request whatever the CLI's -v says; let it inherit the root level instead.
+    logging.getLogger("scrapy").setLevel(logging.NOTSET)
     crawler = process.create_crawler(NewsSpider)
     started = time.monotonic()
     process.crawl(crawler, source=",".join(selected),
