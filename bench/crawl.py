@@ -124,18 +124,26 @@ def bare_rate(files: list[Path], sample: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def _tree_rss(process: psutil.Process) -> int:
+def _tree_rss(process: psutil.Process, cpu: dict[int, float] | None = None) -> int:
+    """Return the RSS of `process` and its descendants; record their CPU seconds in `cpu`."""
     total = 0
-    for member in [process, *process.children(recursive=True)]:
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
         try:
             total += member.memory_info().rss
+            if cpu is not None:
+                times = member.cpu_times()
+                cpu[member.pid] = times.user + times.system
         except psutil.Error:
             pass
     return total
 
 
-def crawl(sources: Path, db: Path, data_dir: Path) -> tuple[float, float, int, str]:
-    """Run the crawl CLI; return (wall s, crawl s from its summary, peak RSS bytes, stdout)."""
+def crawl(sources: Path, db: Path, data_dir: Path) -> tuple[float, float, int, str, dict[int, float]]:
+    """Run the crawl CLI; return (wall s, crawl s, peak RSS bytes, stdout, CPU s per process)."""
     env = dict(os.environ, MEDIAWATCH_DATA_DIR=str(data_dir), MEDIAWATCH_CRAWL_DOWNLOAD_DELAY_S="0.001",
                MEDIAWATCH_CRAWL_AUTOTHROTTLE_START_DELAY_S="0.01",
                MEDIAWATCH_CRAWL_CONCURRENT_REQUESTS_PER_DOMAIN="16", MEDIAWATCH_CRAWL_OBEY_ROBOTS="false",
@@ -145,12 +153,13 @@ def crawl(sources: Path, db: Path, data_dir: Path) -> tuple[float, float, int, s
                             "--sources-file", str(sources), "--store", f"sqlite:///{db}", "--since", "30d",
                             "--no-classify"], env=env, stdout=subprocess.PIPE, text=True)
     peak = 0
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def watch() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process))
+            peak = max(peak, _tree_rss(process, cpu))
             time.sleep(0.1)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -160,7 +169,7 @@ def crawl(sources: Path, db: Path, data_dir: Path) -> tuple[float, float, int, s
     watcher.join()
     wall = time.perf_counter() - started
     match = re.search(r"crawl finished in ([\d.]+) s", stdout)
-    return wall, float(match.group(1)) if match else wall, peak, stdout
+    return wall, float(match.group(1)) if match else wall, peak, stdout, cpu
 
 
 def main() -> None:
@@ -180,7 +189,7 @@ def main() -> None:
                                   stderr=subprocess.DEVNULL)
         time.sleep(1.0)
         try:
-            wall, crawl_s, peak, stdout = crawl(sources_file(root / "sources.yaml", base),
+            wall, crawl_s, peak, stdout, cpu = crawl(sources_file(root / "sources.yaml", base),
                                                 root / "bench.db", root)
         finally:
             server.terminate()
@@ -198,6 +207,10 @@ def main() -> None:
               f"over the {wall:.1f} s wall time including start-up)")
         print(f"bare trafilatura:  {bare:6.1f} pages/s  (one process, {min(args.bare_sample, len(files))} pages)")
         print(f"ratio:             {end_to_end / bare:6.2f}x  (goal >= 1.5x)")
+        print(f"CPU seconds:       {sum(cpu.values()):6.1f} s in {len(cpu)} processes "
+              f"({', '.join(f'{v:.0f}' for v in sorted(cpu.values(), reverse=True))}); "
+              f"{sum(cpu.values()) / wall:.2f} cores busy on average, load average "
+              f"{os.getloadavg()[0]:.1f}")
         print(f"peak RSS:          {peak / 2**20:6.0f} MB  (crawl + workers; goal < 600 MB)")
 
 

@@ -65,6 +65,7 @@ class ExtractPipeline(_Glue):
         self.workers = crawler.settings.getint("EXTRACT_WORKERS", 2)
         self.fast = crawler.settings.getbool("EXTRACT_FAST", True)
         self.executor: Executor | None = None
+        self.in_flight = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -89,7 +90,13 @@ class ExtractPipeline(_Glue):
         assert isinstance(item, PageItem) and self.executor is not None
         source = self.spider.sources[item.source_id]
         future = self.executor.submit(extract_for_crawl, item.page, source, self.fast)
-        article, reason, signature = await asyncio.wrap_future(future)
+        self.in_flight += 1
+        assert self.crawler.stats is not None
+        self.crawler.stats.max_value("extract/in_flight_max", self.in_flight)
+        try:
+            article, reason, signature = await asyncio.wrap_future(future)
+        finally:
+            self.in_flight -= 1
         if article is None:
             self.count(item.source_id, "failed", reason)
             logger.warning("%s: no article (%s): %s", item.source_id, reason, item.page.url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class CrawlReport:
     finish_reason: str
     elapsed_s: float
     sources: list[SourceSummary]
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def completed(self) -> bool:
@@ -75,4 +76,4 @@ def run_crawl(settings: Settings, *, source_ids: list[str] | None,
     stats = crawler.stats.get_stats()
     return CrawlReport(finish_reason=str(stats.get("finish_reason", "unknown")),
                        elapsed_s=time.monotonic() - started,
-                       sources=summarize(stats, selected))
+                       sources=summarize(stats, selected), stats=dict(stats))
