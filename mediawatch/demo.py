@@ -6,7 +6,7 @@ threaded HTTP server on 127.0.0.1, the `news` spider crawls them through the cra
 read from the store, and the alert check, its clock set to the end of the history, mails the
 spike through the real Mailer to a local SMTP sink that saves .eml files (demo_services.py).
 Re-running upserts the same articles (their ids come from stable canonical URLs) and the alert
-state in the store keeps the spike from being mailed twice. README, "Demo".
+state in the store keeps the spike from being mailed twice.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ train) between neutral sentences from config/demo/phrases.yaml. Russian outlets 
 toward Azerbaijan over the last `ESCALATION_DAYS` days. `write_site` renders pages shaped like
 real outlets' (navigation, cookie banner, related links, share buttons, JSON-LD) and one RSS feed
 per outlet, with ``{{BASE}}`` where the replay server puts its address (mediawatch/demo_services.py).
-README, "Demo", documents the whole run.
 """
 
 from __future__ import annotations
@@ -152,6 +151,7 @@ class HistoryPlanner:
         self.pool = pool
         self.rng = rng
         self.numbers = {s.id: 1_000_000 + 37_000 * i for i, s in enumerate(sources)}
+        self._seen: set[tuple[str, ...]] = set()
 
     def plan_day(self, day: date, escalation_step: int | None) -> list[DemoArticle]:
         """Return one day's articles of every outlet; `escalation_step` 0.. on escalation days."""
@@ -202,7 +202,11 @@ class HistoryPlanner:
                 self._passage_paragraphs(passage) + self._filler(language, self.rng.randint(3, 4)))
 
     def _article(self, source: Source, day: date, kind: str) -> DemoArticle:
-        title, paragraphs = self._content(source, kind)
+        for _ in range(20):  # an exact copy of an earlier article would be dropped by the crawl
+            title, paragraphs = self._content(source, kind)
+            if (source.id, *paragraphs) not in self._seen:
+                break
+        self._seen.add((source.id, *paragraphs))
         local = datetime.combine(day, time(self.rng.randint(7, 21), self.rng.randint(0, 59)),
                                  ZONES[source.country])
         self.numbers[source.id] += self.rng.randint(3, 40)
