@@ -128,6 +128,8 @@ def parse_sitemap(body: bytes, max_bytes: int) -> Sitemap:
     if body.startswith(_GZIP_MAGIC):
         try:
             body = gunzip(body, max_size=max_bytes)
+        except EOFError as exc:  # a truncated gzip stream
+            raise DiscoveryError("sitemap_malformed", f"truncated gzip: {exc}") from None
         except (ValueError, OSError) as exc:  # the size guard raises a ValueError subclass
             raise DiscoveryError("sitemap_too_large", str(exc)) from None
     try:

@@ -31,11 +31,19 @@ def canonicalize_url(url: str) -> str:
 
     The remaining query parameters keep their order: some CMSs route on parameter order.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        # A bad port or a broken IPv6 literal: keep the URL as written (minus its fragment), so
+        # one malformed link is dropped later by the domain filter instead of ending discovery.
+        return url.strip().split("#", 1)[0]
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{parts.port}"
+    if ":" in host:
+        host = f"[{host}]"
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
 

@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     except MediawatchError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 1
+    except OSError as exc:
+        # The data dir is a file, the disk is full or read-only: say which path and why.
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False, soft_wrap=True)
+        return 2
     except click.exceptions.Abort:
         err_console.print("aborted")
         return 130

@@ -77,7 +77,8 @@ def search(
 
 def _print_hit(doc: ClassifiedArticle, target: str | None) -> None:
     a = doc.article
-    console.print(f"[bold]{escape(a.title)}[/]  [dim]{a.outlet_id} · {format_datetime(a.published_at)} · {a.url}[/]")
+    console.print(f"[bold]{escape(a.title)}[/]  [dim]{escape(a.outlet_id)} · {format_datetime(a.published_at)}"
+                  f" · {escape(a.url)}[/]")
     for analysis in doc.targets:
         if target and analysis.target != target:
             continue

@@ -321,8 +321,6 @@ def test_a_full_disk_while_spooling_leaves_no_partial_batch(tmp_path: Path) -> N
     assert list(outbox.path.glob(".tmp-*")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="mediawatch.cli.app.main lets OSError escape as a traceback "
-                                       "(reported to the lead: catch OSError there, exit 2)")
 def test_a_full_disk_while_spooling_is_a_one_line_error(tmp_path: Path) -> None:
     result = cli(["ingest", str(rows(tmp_path / "b.jsonl", 300)), "--spool",
                   "--store", f"http://127.0.0.1:{find_free_port()}"], tmp_path / "data",
@@ -331,8 +329,6 @@ def test_a_full_disk_while_spooling_is_a_one_line_error(tmp_path: Path) -> None:
     one_line_error(result.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="mediawatch.cli.app.main lets OSError escape as a traceback "
-                                       "(reported to the lead: catch OSError there, exit 2)")
 @pytest.mark.parametrize("command", [["ingest"], ["ingest", "--spool", "--store", "http://127.0.0.1:9"]],
                          ids=["sqlite", "spool"])
 def test_a_data_dir_that_is_a_file_is_a_one_line_error(tmp_path: Path, command: list[str]) -> None:
