@@ -26,6 +26,9 @@ __all__ = ["Outbox", "FlushReport", "ResilientWriter"]
 
 logger = logging.getLogger(__name__)
 
+# Per-item failure reasons (UpsertResult.failed) that mean "try later", not "bad document".
+_BUSY_STATUSES = ("429", "503")
+
 
 @dataclass
 class FlushReport:
@@ -171,7 +174,12 @@ class ResilientWriter:
             self.spooled += self.outbox.put(docs)
             return
         self.written += result.written
-        self.failed.extend(result.failed)
+        busy = {article_id for article_id, reason in result.failed if reason.startswith(_BUSY_STATUSES)}
+        if busy:
+            # Refused because the cluster was overloaded after every retry: not a bad document,
+            # so it waits in the outbox instead of being lost until its feed changes.
+            self.spooled += self.outbox.put(d for d in docs if d.id in busy)
+        self.failed.extend(item for item in result.failed if item[0] not in busy)
 
     def flush_outbox(self) -> FlushReport | None:
         """Deliver what earlier runs spooled, if any and if the store is reachable."""

@@ -102,3 +102,22 @@ def test_unwritable_data_dir_raises_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         Outbox(not_a_dir).put([doc(1)])
     assert not_a_dir.read_text(encoding="utf-8").startswith("a file")
+
+
+class BusyStore(SqliteStore):
+    """A real SQLite store that refuses odd-numbered titles as an overloaded cluster would."""
+
+    def upsert_many(self, docs: Iterable[ClassifiedArticle]) -> UpsertResult:
+        batch = list(docs)
+        busy = [d for d in batch if int(d.article.title[1:]) % 2]
+        result = super().upsert_many([d for d in batch if d not in busy])
+        result.failed += [(d.id, "429 es_rejected_execution_exception: queue full") for d in busy]
+        return result
+
+
+def test_writer_spools_items_refused_as_busy(tmp_path: Path) -> None:
+    store = BusyStore(tmp_path / "s.db")
+    writer = ResilientWriter(lambda: store, Outbox(tmp_path))
+    writer.write([doc(1), doc(2), doc(3)])
+    assert (writer.written, writer.spooled, writer.failed) == (1, 2, [])
+    assert writer.outbox.count() == 2
