@@ -32,6 +32,7 @@ from crawlers.summary import stat_key, summarize
 from indexer import Store, open_store
 from mediawatch.documents import format_datetime, parse_datetime
 from mediawatch.errors import StoreUnavailable
+from mediawatch.health import CrawlRun, record_crawl_run
 from mediawatch.settings import Settings, load_settings
 
 __all__ = ["NewsSpider"]
@@ -175,7 +176,10 @@ class NewsSpider(scrapy.Spider):
             return
         self._discovery_ok.add(source.id)
         self._remember_validators(source.id, response)
-        yield from self._schedule(source, links)
+        # Feeds list only their latest items, and known URLs are skipped anyway: the default
+        # window would only hide a quiet outlet's older items, so it applies to feeds only when
+        # --since is given. Sitemaps can reach back years and always get the window.
+        yield from self._schedule(source, links, windowed=self.since_arg is not None)
 
     def _remember_validators(self, source_id: str, response: Response) -> None:
         etag = response.headers.get(b"ETag")
@@ -197,7 +201,7 @@ class NewsSpider(scrapy.Spider):
             return
         self._discovery_ok.add(source.id)
         if sitemap.kind == "urlset":
-            yield from self._schedule(source, sitemap.links)
+            yield from self._schedule(source, sitemap.links, windowed=True)
             return
         depth = response.meta["depth"] + 1
         for link in sitemap.links:
@@ -207,7 +211,8 @@ class NewsSpider(scrapy.Spider):
                 yield Request(link.url, callback=self.parse_sitemap, errback=self.on_error,
                               meta={"source_id": source.id, "kind": "sitemap", "depth": depth})
 
-    def _candidates(self, source: Source, links: Iterable[Link]) -> list[tuple[Link, str]]:
+    def _candidates(self, source: Source, links: Iterable[Link],
+                    windowed: bool) -> list[tuple[Link, str]]:
         """Return the links worth a request, with canonical URLs; count every one dropped."""
         keep = self._filters[source.id]
         wanted = []
@@ -222,14 +227,14 @@ class NewsSpider(scrapy.Spider):
                 logger.info("%s: off-site link dropped: %s", source.id, link.url)
             elif not keep(link.url):
                 self._count(source.id, "skipped", "filtered")
-            elif link.published_at is not None and link.published_at < self.cutoff:
+            elif windowed and link.published_at is not None and link.published_at < self.cutoff:
                 self._count(source.id, "skipped", "old")
             else:
                 wanted.append((link, canonical))
         return wanted
 
-    def _schedule(self, source: Source, links: Iterable[Link]) -> Iterator[Request]:
-        wanted = self._candidates(source, links)
+    def _schedule(self, source: Source, links: Iterable[Link], windowed: bool) -> Iterator[Request]:
+        wanted = self._candidates(source, links, windowed)
         known = self._known_urls([u for link, canonical in wanted for u in (link.url, canonical)])
         for link, canonical in wanted:
             if link.url in known or canonical in known:
@@ -303,6 +308,11 @@ class NewsSpider(scrapy.Spider):
                 "reason": reason if reason != "finished" or ok else "no feed or sitemap readable",
                 "counts": summary.to_dict(),
             })
+            # The run history feeds gap detection: a failed or empty crawl is not calm.
+            record_crawl_run(self.store, summary.source_id,
+                             CrawlRun(self.started_at, finished, "ok" if ok else "failed",
+                                      summary.discovered, summary.stored + summary.spooled),
+                             update_last=False)
             # Validators of an interrupted run would hide its unfetched articles next time.
             if reason == "finished" and summary.source_id in self._validators:
                 self.store.put_state(self._validator_key(summary.source_id),
