@@ -27,6 +27,7 @@ import yaml
 
 from crawlers.registry import Source
 from mediawatch.settings import CONFIG_DIR, PROJECT_ROOT
+from nlp.mentions import passages as find_passages
 
 __all__ = ["DemoArticle", "DEMO_OUTLETS", "ESCALATION_DAYS", "BASE", "plan_history", "write_site",
            "write_sources_file"]
@@ -85,12 +86,18 @@ class DemoArticle:
 
 
 class PassagePool:
-    """Corpus passages by (language, target, hostile), drawn without repeats until a pool runs out."""
+    """Corpus passages by (language, target, hostile), drawn without repeats until a pool runs out.
+
+    Hostile passages that also name the other target are left out: the escalation is about
+    one target, and a sentence like "Moscow must punish Baku" would count for both.
+    """
 
     def __init__(self, passages: list[tuple[str, CorpusPassage]], rng: random.Random) -> None:
         self._rng = rng
         self._all: dict[tuple[str, str, bool], list[CorpusPassage]] = defaultdict(list)
         for language, passage in passages:
+            if passage.hostile and _names_other_target(passage, language):
+                continue
             self._all[(language, passage.target, passage.hostile)].append(passage)
         self._left: dict[tuple[str, str, bool], list[CorpusPassage]] = {}
 
@@ -104,6 +111,11 @@ class PassagePool:
             self._rng.shuffle(pool)
             self._left[key] = pool
         return self._left[key].pop()
+
+
+def _names_other_target(passage: CorpusPassage, language: str) -> bool:
+    text = passage.text + (" " + passage.context if passage.context else "")
+    return any(p.target != passage.target for p in find_passages(text, language))
 
 
 def load_passages(corpus_dir: Path = CORPUS_DIR) -> list[tuple[str, CorpusPassage]]:
