@@ -35,7 +35,12 @@ def _root(
 ) -> None:
     """Monitor how Russian and Azerbaijani media talk about each other."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    before = set(logging.getLogger().handlers)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that pin their own logger at DEBUG (Scrapy does) still reach the root handler:
+    # the level of the handler installed here is what keeps the default output to warnings.
+    for handler in set(logging.getLogger().handlers) - before:
+        handler.setLevel(level)
     if verbose < 2:
         # The client logs every refused connection with a traceback; mediawatch reports it in one line.
         logging.getLogger("elasticsearch").setLevel(logging.CRITICAL)
