@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -81,10 +82,11 @@ def _entry_url(entry: feedparser.FeedParserDict) -> str | None:
     return guid if guid.startswith(("http://", "https://")) else None
 
 
-def parse_feed(body: bytes) -> list[Link]:
+def parse_feed(body: bytes, on_unusable_item: Callable[[str], None] | None = None) -> list[Link]:
     """Return the article links of an RSS/Atom feed, keyed by link (never by <guid>).
 
     Items are keyed by their link because feeds omit <guid> or repeat one for every item.
+    `on_unusable_item(title)` is called for each item without a usable link, so it is counted.
     Raises DiscoveryError: feed_entities, feed_malformed (nothing readable) or feed_empty.
     """
     if body.startswith(_GZIP_MAGIC):
@@ -99,6 +101,8 @@ def parse_feed(body: bytes) -> list[Link]:
         url = _entry_url(entry)
         if url is None:
             logger.debug("feed item without a link skipped: %r", entry.get("title"))
+            if on_unusable_item is not None:
+                on_unusable_item(str(entry.get("title") or ""))
             continue
         title = (entry.get("title") or "").strip() or None
         links.setdefault(url, Link(url=url, published_at=_entry_date(entry), title=title))

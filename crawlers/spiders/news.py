@@ -161,6 +161,10 @@ class NewsSpider(scrapy.Spider):
                 yield Request(url, callback=self.parse_sitemap, errback=self.on_error, priority=10,
                               meta={"source_id": source.id, "kind": "sitemap", "depth": 0})
 
+    def _count_bad_item(self, source_id: str, feed_url: str, title: str) -> None:
+        self._count(source_id, "failed", "feed_item_no_link")
+        logger.info("%s: feed item without a usable link in %s: %r", source_id, feed_url, title[:80])
+
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """Schedule the new article links of a feed; remember its validators for next time."""
         source = self.sources[response.meta["source_id"]]
@@ -169,7 +173,7 @@ class NewsSpider(scrapy.Spider):
             self._count(source.id, "feeds", "not_modified")
             return
         try:
-            links = parse_feed(response.body)
+            links = parse_feed(response.body, lambda title: self._count_bad_item(source.id, response.url, title))
         except DiscoveryError as exc:
             self._count(source.id, "failed", exc.reason)
             logger.warning("%s: unusable feed %s: %s", source.id, response.url, exc)
