@@ -20,7 +20,6 @@ import pytest
 from indexer import open_store
 from mediawatch.demo_site import load_passages
 from mediawatch.settings import load_settings
-from nlp.examples import CORPUS_DIR
 from tests.tiny_classifier import train_tiny
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,10 +29,12 @@ CLI = "import sys; from mediawatch.cli import main; sys.exit(main(sys.argv[1:]))
 
 @pytest.fixture(scope="module")
 def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small classifier on the real corpus: weak, but it flags some hostile passages."""
-    model_dir, _ = train_tiny(tmp_path_factory.mktemp("demo-model"), corpus_dir=CORPUS_DIR,
-                              train_limit=300, hidden_size=64, layers=2, vocab_size=2000,
-                              epochs=2, threads=2)
+    """A small classifier on a corpus slice, in seconds: weak, but it flags hostile passages.
+
+    One torch thread: on a busy 2-core machine two threads wait on each other (10x slower).
+    """
+    model_dir, _ = train_tiny(tmp_path_factory.mktemp("demo-model"), hidden_size=64, layers=2,
+                              vocab_size=2000, epochs=2, threads=1)
     return model_dir
 
 
