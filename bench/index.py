@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -135,6 +136,14 @@ def main() -> None:
     parser.add_argument("--skip-es", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mediawatch-bench-"))
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Run the benchmark with its files under `work`."""
     settings = load_settings(overrides={"data_dir": str(work / "data")})
     started = time.perf_counter()
     batches = list(generate_batches(0, args.n, args.batch))

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -91,15 +92,16 @@ def grow(stores: dict[str, Store], start: int, mentions_wanted: int,
     return n, mentions, seconds
 
 
-def same_buckets(a: list[Any], b: list[Any]) -> bool:
-    """True when two trend results agree (stance means to 1e-6)."""
+def first_difference(a: list[Any], b: list[Any]) -> str | None:
+    """Describe the first bucket where two trend results differ (stance mean to 1e-9), or None."""
     if len(a) != len(b):
-        return False
+        return f"{len(a)} buckets against {len(b)}"
     for x, y in zip(a, b):
-        dx, dy = x.to_dict(), y.to_dict()
-        if abs(dx.pop("stance_mean") - dy.pop("stance_mean")) > 1e-6 or dx != dy:
-            return False
-    return True
+        exact = (x.start, x.group, x.articles, x.mentions, x.hostile)
+        if exact != (y.start, y.group, y.articles, y.mentions, y.hostile) or \
+                abs(x.stance_mean - y.stance_mean) > 1e-9:
+            return f"{x} against {y}"
+    return None
 
 
 def main() -> None:
@@ -110,8 +112,15 @@ def main() -> None:
     parser.add_argument("--es-url", help="existing cluster (default: start a local one)")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="mediawatch-bench-"))
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Run the benchmark with its files under `work`."""
     settings = load_settings(overrides={"data_dir": str(work / "data")})
     node = None if args.es_url else LocalElasticsearch(work / "es", port=find_free_port())
     url = args.es_url or node.start()  # type: ignore[union-attr]
@@ -122,7 +131,7 @@ def main() -> None:
         stores: dict[str, Store] = {"elasticsearch": es_store}
         if not args.skip_sqlite:
             stores["sqlite"] = open_store(f"sqlite:///{work / 'trends.db'}", settings)
-        run_stages(stores, sizes, args.runs)
+        run_stages(stores, [int(size) for size in args.sizes.split(",")], args.runs)
         es_store.delete_indices()
         for store in stores.values():
             store.close()
@@ -144,9 +153,11 @@ def run_stages(stores: dict[str, Store], sizes: list[int], runs: int) -> None:
                      for name, q in queries(random.Random(1)).items() if name.startswith("trend")}
         for store_name, store in stores.items():
             for name, query in queries(random.Random(size)).items():
-                if name in reference and not same_buckets(query(store), reference[name]):
-                    print(f"warning: {store_name} disagrees with elasticsearch on {name!r}",
-                          file=sys.stderr)
+                difference = first_difference(query(store), reference[name]) \
+                    if name in reference else None
+                if difference:
+                    print(f"warning: {store_name} disagrees with elasticsearch on {name!r}: "
+                          f"{difference}", file=sys.stderr)
                 p50, p95 = latency_ms(lambda: query(store), runs)
                 print(f"{store_name:14s} {mentions:9,d} {n:8,d}  {name:30s} {p50:7.1f} {p95:7.1f}",
                       flush=True)
