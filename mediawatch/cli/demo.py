@@ -110,7 +110,7 @@ def demo(
     started = time.monotonic()
     settings = settings_from(ctx)
     result = run_demo(settings, DemoOptions(out_dir=out, store_url=store, weeks=weeks),
-                      progress=lambda line: err_console.print(line, highlight=False))
+                      progress=lambda line: err_console.print(line, highlight=False, soft_wrap=True))
     console.print(_crawl_table(result))
     console.print(f"{result.stored} articles in the store", highlight=False)
     console.print(_trend_table(result))
