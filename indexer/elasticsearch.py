@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -128,7 +129,17 @@ def _probe(url: str, shown: str, options: dict[str, Any]) -> dict[str, Any]:
     probe = es.Elasticsearch([url], **{**options, "max_retries": 0, "timeout": timeout})
     try:
         with _translate_errors(shown):
-            return dict(probe.info())
+            try:
+                info = dict(probe.info())
+            except es.TransportError as exc:
+                if isinstance(exc, (es.ConnectionError, es.AuthenticationException,
+                                    es.AuthorizationException)):
+                    raise
+                info = {}
+        if not isinstance(info.get("version"), dict):
+            raise StoreUnavailable(f"{shown} does not answer like Elasticsearch (no version on "
+                                   f"its root endpoint); check the store URL")
+        return info
     finally:
         probe.transport.close()
 
@@ -158,8 +169,8 @@ def _short_reason(exc: Exception) -> str:
     if isinstance(info, dict) and isinstance(info.get("error"), dict):
         error = info["error"]
         return f"{error.get('type')}: {error.get('reason')}"
-    if isinstance(info, Exception):
-        return type(info).__name__ + (f": {info}" if str(info) else "")
+    if isinstance(info, Exception):  # urllib3's, e.g. "<HTTPConnection object at 0x..>: Failed"
+        return re.sub(r"<[^>]*>: ", "", str(info)) or type(info).__name__
     return str(getattr(exc, "error", "") or exc).splitlines()[0][:300]
 
 

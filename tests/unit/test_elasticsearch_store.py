@@ -24,7 +24,7 @@ from indexer.elasticsearch import (
 )
 from mediawatch.documents import Article, ClassifiedArticle, Evidence, TargetAnalysis
 from mediawatch.errors import StoreUnavailable
-from mediawatch.settings import ElasticsearchSettings
+from mediawatch.settings import ElasticsearchSettings, Settings
 
 
 def full_doc(n: int = 1) -> ClassifiedArticle:
@@ -193,3 +193,28 @@ def test_document_source_equals_to_dict() -> None:
     dated.article.crawled_at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
     assert document_source(undated) == undated.to_dict()
     assert document_source(dated) == dated.to_dict()
+
+
+def test_a_server_that_is_not_elasticsearch_is_unavailable() -> None:
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(StoreUnavailable, match="does not answer like Elasticsearch"):
+            ElasticsearchStore.from_url(url, Settings(data_dir="."))
+    finally:
+        server.shutdown()
+        server.server_close()
