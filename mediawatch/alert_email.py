@@ -67,6 +67,11 @@ def _href(url: str) -> str:
     return html.escape(url) if urllib.parse.urlsplit(url).scheme in ("http", "https") else "#"
 
 
+def _quoted(text: str) -> str:
+    """Quote an evidence sentence unless it already opens with a quotation mark."""
+    return text if text[:1] in "«\"“„'" else f"«{text}»"
+
+
 def _evidence(articles: list[ClassifiedArticle], target: str) -> list[tuple[Evidence, ClassifiedArticle]]:
     pairs = [(e, doc) for doc in articles for t in doc.targets if t.target == target for e in t.evidence]
     pairs.sort(key=lambda pair: -pair[0].score)
@@ -115,14 +120,14 @@ def compose_alert_email(checker: AlertChecker, alert: Alert, sender: str, recipi
                          f"{format_datetime(first.article.published_at)} {first.article.url}")
         lines += ["", "Evidence:"]
         for ev, doc in evidence:
-            lines.append(f"  «{ev.text}» ({', '.join(ev.rhetoric) or ev.stance}; {ev.score:.2f}) {doc.article.url}")
+            lines.append(f"  {_quoted(ev.text)} ({', '.join(ev.rhetoric) or ev.stance}; {ev.score:.2f}) {doc.article.url}")
         lines += ["", f"Model: {', '.join(models) or 'unknown'}", f"Kibana: {link}"]
     message.set_content("\n".join(lines))
 
     chart_cid = make_msgid(domain="mediawatch")
     esc = html.escape
     rows = "".join(
-        f"<li>«{esc(ev.text)}» <small>({esc(', '.join(ev.rhetoric) or ev.stance)}; {ev.score:.2f})</small>"
+        f"<li>{esc(_quoted(ev.text))} <small>({esc(', '.join(ev.rhetoric) or ev.stance)}; {ev.score:.2f})</small>"
         f" <a href=\"{_href(doc.article.url)}\">{esc(doc.article.outlet_name or doc.article.outlet_id)}</a></li>"
         for ev, doc in evidence)
     outlet_rows = "".join(f"<li>{esc(name)}: {n}</li>" for name, n in outlets.most_common(5))
