@@ -116,10 +116,13 @@ def rusentne_examples(path: Path) -> list[Example]:
     """
     examples = []
     with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        # Written with CSV quoting ("" inside quoted fields) despite the tab separator.
+        reader = csv.DictReader(handle, delimiter="\t")
         for number, row in enumerate(reader, 2):
             label = (row.get("label") or "").strip()
             if label not in _RUSENTNE_STANCE:
+                continue
+            if not row.get("sentence") or not row.get("entity"):
                 continue
             examples.append(Example(text=row["sentence"], target=row["entity"],
                                     stance=_RUSENTNE_STANCE[label], language="ru",
@@ -143,12 +146,13 @@ def detox_examples(path: Path, limit: int, seed: int = 13) -> list[Example]:
     """
     examples: list[Example] = []
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        rows = [r for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+                if r.get("toxic_comment")]  # a few lines are truncated upstream
     random.Random(seed).shuffle(rows)
     for i, row in enumerate(rows[: limit // 2]):
         examples.append(Example(text=row["toxic_comment"], target="", hostility="hostile",
                                 language="ru", task="toxicity", id=f"detox-{i}-t"))
-        neutral = row.get("neutral_comment1") or ""
+        neutral = row.get("neutral_comment1") or ""  # may be None on a short line
         if neutral.strip():
             examples.append(Example(text=neutral, target="", hostility="none",
                                     language="ru", task="toxicity", id=f"detox-{i}-n"))

@@ -73,8 +73,8 @@ class ModelMeta:
         return cls(**known)
 
 
-def new_encoder_config(vocab_size: int, hidden_size: int = 256, layers: int = 4, heads: int = 4,
-                       intermediate_size: int = 1024, max_positions: int = 256) -> BertConfig:
+def new_encoder_config(vocab_size: int, hidden_size: int = 192, layers: int = 4, heads: int = 4,
+                       intermediate_size: int = 768, max_positions: int = 256) -> BertConfig:
     """Return the config of a small BERT encoder to train from scratch."""
     return BertConfig(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=layers,
                       num_attention_heads=heads, intermediate_size=intermediate_size,

@@ -54,8 +54,8 @@ class TrainOptions:
     batch_size: int = 32
     learning_rate: float | None = None  # None: 5e-4 from scratch, 5e-5 for a pretrained base
     max_length: int = 128  # word pieces per passage
-    vocab_size: int = 16000
-    hidden_size: int = 256
+    vocab_size: int = 12000
+    hidden_size: int = 192
     layers: int = 4
     pretrain_mlm_minutes: float = 0.0
     unlabeled_chars: int = 12_000_000  # characters of Russian text read for MLM (Azerbaijani: all)

@@ -150,3 +150,23 @@ def test_pick_threshold_finds_the_separating_cut() -> None:
     gold = np.array([0, 0, 0, 1, 1, 1])
     assert 0.3 < pick_threshold(scores, gold) <= 0.7
     assert pick_threshold(scores, np.zeros(6)) == 0.5
+
+
+def test_rusentne_dev_disjoint_converts_to_stance_rows(shared_dir: Path) -> None:
+    from nlp.examples import read_examples
+
+    rows = read_examples(shared_dir / "data" / "rusentne2023" / "dev_disjoint.tsv")
+    assert len(rows) == 840
+    assert {r.stance for r in rows} == {"against", "neutral", "favor"}
+    assert all(r.target and r.target in r.text and r.hostility is None for r in rows)
+
+
+def test_auxiliary_readers_skip_truncated_lines(shared_dir: Path) -> None:
+    from nlp.examples import az_sentiment_examples, detox_examples
+
+    data = shared_dir / "data"
+    detox = detox_examples(data / "russe_detox_2022" / "train.tsv", limit=400)
+    polarity = az_sentiment_examples(data / "az_sentiment" / "train_42k.csv", limit=300)
+    assert all(e.text for e in detox + polarity)
+    assert {e.hostility for e in detox} == {"hostile", "none"}
+    assert {e.task for e in polarity} == {"polarity"}
