@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +36,29 @@ END = START + timedelta(seconds=SPAN_S)
 BATCH = 5000
 
 
-def queries(rng: random.Random) -> dict[str, Callable[[Store], Any]]:
-    """The measured queries; text queries draw random word pairs so caches do not flatter."""
+def queries(rng: random.Random, jitter: bool = True) -> dict[str, Callable[[Store], Any]]:
+    """The measured queries. Each call shifts its window end by up to an hour and text
+    queries draw random word pairs, so Elasticsearch's request cache never answers a repeat
+    (dashboards would get those hits; this measures the cold query). `jitter=False` gives
+    fixed windows, for comparing the stores' answers."""
+    def end() -> datetime:
+        return END - timedelta(seconds=rng.randrange(3600) if jitter else 0)
+
     def words() -> str:
         return " ".join(rng.sample(rng.choice([RU_WORDS[:30], AZ_WORDS[:30]]), 2))
 
+    def window(days: int) -> dict[str, datetime]:
+        until = end()
+        return {"since": until - timedelta(days=days), "until": until}
+
     return {
         "trend 90d daily by outlet": lambda s: s.trends(TrendQuery(
-            "azerbaijan", "day", by="outlet", since=END - timedelta(days=90), until=END)),
-        "trend 1y weekly": lambda s: s.trends(TrendQuery("azerbaijan", "week")),
+            "azerbaijan", "day", by="outlet", **window(90))),
+        "trend 1y weekly": lambda s: s.trends(TrendQuery("azerbaijan", "week", **window(365))),
         "trend 7d hourly by rhetoric": lambda s: s.trends(TrendQuery(
-            "russia", "hour", by="rhetoric", since=END - timedelta(days=7), until=END)),
+            "russia", "hour", by="rhetoric", **window(7))),
         "trend 90d daily by country": lambda s: s.trends(TrendQuery(
-            "russia", "day", by="country", since=END - timedelta(days=90), until=END)),
+            "russia", "day", by="country", **window(90))),
         "search 2 words top 20": lambda s: s.search(words(), limit=20),
         "search hostile RU newest 20": lambda s: s.search(None, SearchFilters(
             target="azerbaijan", hostile=True, country="RU"), limit=20),
@@ -149,12 +159,13 @@ def run_stages(stores: dict[str, Store], sizes: list[int], runs: int) -> None:
         n, mentions, load_s = grow(stores, n, size, mentions)
         print(f"# stage {size:,}: {n:,} articles, {mentions:,} mentions; load seconds "
               + ", ".join(f"{k} {v:.0f}" for k, v in load_s.items()), file=sys.stderr)
-        reference = {name: q(next(iter(stores.values())))
-                     for name, q in queries(random.Random(1)).items() if name.startswith("trend")}
+        fixed = {name: q for name, q in queries(random.Random(1), jitter=False).items()
+                 if name.startswith("trend")}
+        reference = {name: q(next(iter(stores.values()))) for name, q in fixed.items()}
         for store_name, store in stores.items():
             for name, query in queries(random.Random(size)).items():
-                difference = first_difference(query(store), reference[name]) \
-                    if name in reference else None
+                difference = first_difference(fixed[name](store), reference[name]) \
+                    if name in fixed else None
                 if difference:
                     print(f"warning: {store_name} disagrees with elasticsearch on {name!r}: "
                           f"{difference}", file=sys.stderr)
