@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from indexer.store import SearchFilters, Store, TrendBucket, TrendQuery, UpsertResult
 from mediawatch.documents import (
+    TARGETS,
     Article,
     ClassifiedArticle,
     Evidence,
@@ -524,6 +525,7 @@ class ElasticsearchStore(Store):
 
 _ARTICLE_FIELDS = tuple(f.name for f in dataclasses.fields(Article))
 _TARGET_FIELDS = tuple(f.name for f in dataclasses.fields(TargetAnalysis) if f.name != "evidence")
+_FLAT_TARGET_FIELDS = tuple(name for name in _TARGET_FIELDS if name != "target")
 _EVIDENCE_FIELDS = tuple(f.name for f in dataclasses.fields(Evidence))
 
 
@@ -540,6 +542,12 @@ def document_source(doc: ClassifiedArticle) -> dict[str, Any]:
          "evidence": [{name: getattr(e, name) for name in _EVIDENCE_FIELDS} for e in t.evidence]}
         for t in doc.targets]
     source["model"] = {"name": doc.model_name, "version": doc.model_version}
+    # Kibana visualisations cannot aggregate nested fields: dashboards read these flat copies.
+    source["hostile_toward"] = [t.target for t in doc.targets if t.hostility == "hostile"]
+    source["by_target"] = {
+        t.target: {**{name: getattr(t, name) for name in _FLAT_TARGET_FIELDS},
+                   "evidence": [e.text for e in t.evidence]}
+        for t in doc.targets if t.target in TARGETS}
     return source
 
 

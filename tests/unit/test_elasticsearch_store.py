@@ -191,8 +191,14 @@ def test_document_source_equals_to_dict() -> None:
     undated, dated = full_doc(1), full_doc(2)
     dated.article.published_at = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
     dated.article.crawled_at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-    assert document_source(undated) == undated.to_dict()
-    assert document_source(dated) == dated.to_dict()
+    for doc in (undated, dated):
+        source = document_source(doc)
+        flat = {key: source.pop(key) for key in ("hostile_toward", "by_target")}
+        assert source == doc.to_dict()
+        assert flat["hostile_toward"] == [t.target for t in doc.targets if t.hostility == "hostile"]
+        for t in doc.targets:
+            assert flat["by_target"][t.target]["hostile_mentions"] == t.hostile_mentions
+            assert flat["by_target"][t.target]["evidence"] == [e.text for e in t.evidence]
 
 
 def test_a_server_that_is_not_elasticsearch_is_unavailable() -> None:
