@@ -22,6 +22,8 @@ from transformers import PreTrainedTokenizerBase
 
 from nlp.calibration import sigmoid, softmax
 from mediawatch.errors import ConfigError
+from nlp.ensemble import blend_probabilities
+from nlp.lexical import LEXICAL_FILE, LexicalHead
 from nlp.model import META_FILE, ModelMeta, MultiTaskClassifier, load_model
 from nlp.tokenizer import load_tokenizer
 
@@ -114,12 +116,18 @@ def _quantized(model: MultiTaskClassifier) -> MultiTaskClassifier:
 
 
 class PassageClassifier:
-    """A loaded model ready to classify passages; not thread-safe (torch sets global threads)."""
+    """A loaded model ready to classify passages; not thread-safe (torch sets global threads).
+
+    With a `lexical` head (a model directory holding lexical_head.npz and blend weights in its
+    meta), probabilities are the dev-weighted mean of the transformer's and the head's.
+    """
 
     def __init__(self, model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase,
-                 meta: ModelMeta, batch_size: int = 64, threads: int = 2) -> None:
+                 meta: ModelMeta, batch_size: int = 64, threads: int = 2,
+                 lexical: LexicalHead | None = None) -> None:
         self.model, self.tokenizer, self.meta = model, tokenizer, meta
         self.batch_size, self.threads = batch_size, threads
+        self.lexical = lexical if meta.blend else None
         self.model.eval()
 
     @classmethod
@@ -141,7 +149,14 @@ class PassageClassifier:
             model = _quantized(model)
         if max_length:
             meta.max_length = min(meta.max_length, max_length)
-        return cls(model, load_tokenizer(directory), meta, batch_size, threads)
+        lexical = None
+        if meta.blend:
+            if not (directory / LEXICAL_FILE).is_file():
+                raise ConfigError(f"{directory} blends a lexical head but has no {LEXICAL_FILE}",
+                                  key="classifier.model",
+                                  fix="retrain the model or copy the whole model directory")
+            lexical = LexicalHead.load(directory)
+        return cls(model, load_tokenizer(directory), meta, batch_size, threads, lexical)
 
     @property
     def name(self) -> str:
@@ -171,8 +186,9 @@ class PassageClassifier:
                     out[head][index] = logits[head].float().numpy()
         return out
 
-    def probabilities(self, examples: Sequence[PassageInput]) -> dict[str, np.ndarray]:
-        """Return calibrated probabilities: stance (n×3), hostile (n), rhetoric (n×6)."""
+    def transformer_probabilities(self, examples: Sequence[PassageInput]) -> dict[str, np.ndarray]:
+        """Return the transformer's own calibrated probabilities: stance (n×3), hostile (n),
+        rhetoric (n×6)."""
         logits = self.logits(examples)
         t = self.meta.temperatures
         return {
@@ -180,6 +196,14 @@ class PassageClassifier:
             "hostile": softmax(logits["hostility"], t["hostility"])[:, 1],
             "rhetoric": sigmoid(logits["rhetoric"], t["rhetoric"]),
         }
+
+    def probabilities(self, examples: Sequence[PassageInput]) -> dict[str, np.ndarray]:
+        """Return the final probabilities: the transformer's, blended with the lexical head's
+        when the model has one."""
+        probs = self.transformer_probabilities(examples)
+        if self.lexical is None:
+            return probs
+        return blend_probabilities(probs, self.lexical.probabilities(examples), self.meta.blend)
 
     def predict(self, examples: Sequence[PassageInput]) -> list[Prediction]:
         """Return one calibrated Prediction per example, in input order."""

@@ -59,6 +59,9 @@ class ModelMeta:
         "hostility": 0.5, "rhetoric": 0.5})
     max_length: int = 128
     base_model: str | None = None
+    # Transformer weight per head when blended with the lexical head (nlp/ensemble.py);
+    # empty: the transformer alone.
+    blend: dict[str, float] = field(default_factory=dict)
     target_names: dict[str, str] = field(default_factory=lambda: {
         "azerbaijan": "Azerbaijan", "russia": "Russia"})
 

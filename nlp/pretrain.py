@@ -116,7 +116,7 @@ def pretrain_mlm(encoder: nn.Module, tokenizer: PreTrainedTokenizerBase, texts: 
     params = list(encoder.parameters()) + [p for n, p in head.named_parameters()
                                            if not n.startswith("embeddings")]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 200))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50))
     encoder.train()
     order = random.Random(seed)
     deadline, steps, recent = time.monotonic() + minutes * 60, 0, []

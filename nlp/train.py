@@ -27,15 +27,18 @@ from transformers import AutoModel, BertModel, PreTrainedTokenizerBase
 
 from mediawatch.documents import HOSTILITY, RHETORIC_TYPES, STANCES
 from nlp.calibration import fit_temperature, pick_threshold, sigmoid, softmax
+from nlp.ensemble import fit_blend
 from nlp.evaluate import compute_metrics
 from nlp.examples import (CORPUS_DIR, SHARED_DATA_DIR, Example, az_sentiment_examples,
                           corpus_examples, detox_examples, iter_texts, rusentne_examples)
 from nlp.inference import PassageClassifier, decide, encode_batch, pair_text
-from nlp.model import AUX_HEADS, ModelMeta, MultiTaskClassifier, new_encoder_config, save_model
+from nlp.lexical import LexicalHead
+from nlp.model import (AUX_HEADS, META_FILE, ModelMeta, MultiTaskClassifier, new_encoder_config,
+                       save_model)
 from nlp.pretrain import pretrain_mlm, read_unlabeled
 from nlp.tokenizer import load_tokenizer, train_tokenizer
 
-__all__ = ["TrainOptions", "train_model", "AUX_DATASETS"]
+__all__ = ["TrainOptions", "train_model", "add_lexical_head", "AUX_DATASETS"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ class TrainOptions:
     aux_limit: int = 1500  # auxiliary rows sampled per dataset per epoch
     aux_weight: float = 0.5  # loss weight of auxiliary rows relative to corpus rows
     class_weights: bool = True
+    ensemble_lexical: bool = False  # blend a char n-gram TF-IDF + LR head in (nlp/lexical.py)
     train_limit: int | None = None  # use only the first N training rows (tests)
     threads: int = 2
     seed: int = 13
@@ -87,6 +91,8 @@ class TrainOptions:
             parts += ["--aux", name]
         if not self.class_weights:
             parts.append("--no-class-weights")
+        if self.ensemble_lexical:
+            parts.append("--ensemble-lexical")
         if self.train_limit:
             parts += ["--train-limit", str(self.train_limit)]
         return shlex.join(parts)
@@ -239,11 +245,65 @@ def _dev_logits(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, 
 
 def _predict(classifier_meta: ModelMeta, logits: dict[str, np.ndarray]) -> list[Any]:
     t = classifier_meta.temperatures
-    stance = softmax(logits["stance"], t["stance"])
-    hostile = softmax(logits["hostility"], t["hostility"])[:, 1]
-    rhetoric = sigmoid(logits["rhetoric"], t["rhetoric"])
-    return [decide(stance[i], float(hostile[i]), rhetoric[i], classifier_meta)
-            for i in range(len(stance))]
+    return _decide_all(classifier_meta, {
+        "stance": softmax(logits["stance"], t["stance"]),
+        "hostile": softmax(logits["hostility"], t["hostility"])[:, 1],
+        "rhetoric": sigmoid(logits["rhetoric"], t["rhetoric"])})
+
+
+def _decide_all(meta: ModelMeta, probs: dict[str, np.ndarray]) -> list[Any]:
+    return [decide(probs["stance"][i], float(probs["hostile"][i]), probs["rhetoric"][i], meta)
+            for i in range(len(probs["stance"]))]
+
+
+def add_lexical_head(directory: Path, train: Sequence[Example], dev: Sequence[Example],
+                     seed: int = 13) -> dict[str, Any]:
+    """Fit the lexical head on `train`, blend weights and thresholds on `dev`, save both into the
+    model `directory` (lexical_head.npz, mediawatch_model.json); return the dev blend curves.
+
+    The transformer's thresholds are kept in the report so the transformer alone stays measurable.
+    """
+    classifier = PassageClassifier.load(directory, threads=torch.get_num_threads())
+    meta = classifier.meta
+    transformer_thresholds = dict(meta.thresholds)
+    lexical = LexicalHead.fit(train, meta.target_names, seed=seed)
+    curves = fit_blend(classifier.transformer_probabilities(dev), lexical.probabilities(dev),
+                       dev, meta)
+    lexical.save(directory)
+    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False)
+                                       + "\n", encoding="utf-8")
+    return {"weights": meta.blend, "thresholds": meta.thresholds,
+            "transformer_thresholds": transformer_thresholds, "dev_curves": curves}
+
+
+def _score_model_dir(options: TrainOptions, transformer_thresholds: dict[str, float],
+                     train: Sequence[Example], dev: Sequence[Example],
+                     test: Sequence[Example]) -> dict[str, Any]:
+    """Add the lexical head when asked, then score the saved model on dev and (once) on test.
+
+    With the lexical head, the transformer alone is scored too, with its own thresholds.
+    """
+    metrics: dict[str, Any] = {}
+    if options.ensemble_lexical:
+        started = time.monotonic()
+        metrics["ensemble"] = add_lexical_head(options.output_dir, train, dev, options.seed)
+        metrics["ensemble"]["seconds"] = round(time.monotonic() - started, 1)
+        alone = _transformer_alone(options.output_dir, transformer_thresholds)
+        metrics["transformer_alone"] = {
+            "dev": compute_metrics(dev, alone.predict(dev)),
+            "test": compute_metrics(test, alone.predict(test)) if test else None}
+    final = PassageClassifier.load(options.output_dir)
+    metrics["dev"] = compute_metrics(dev, final.predict(dev))
+    metrics["test"] = compute_metrics(test, final.predict(test)) if test else None
+    return metrics
+
+
+def _transformer_alone(directory: Path, thresholds: dict[str, float]) -> PassageClassifier:
+    """Load the saved model without its lexical head, with the transformer's own thresholds."""
+    classifier = PassageClassifier.load(directory)
+    classifier.lexical = None
+    classifier.meta.thresholds = dict(thresholds)
+    return classifier
 
 
 def _dev_score(metrics: dict[str, Any]) -> float:
@@ -350,10 +410,8 @@ def train_model(options: TrainOptions) -> dict[str, Any]:
     model.eval()
     save_model(model, tokenizer, meta, options.output_dir)
     test = corpus_examples("test", options.corpus_dir)
-    metrics: dict[str, Any] = {
-        "dev": compute_metrics(dev, _predict(meta, dev_logits)),
-        "test": compute_metrics(test, PassageClassifier(model, tokenizer, meta).predict(test))
-        if test else None,
+    metrics = _score_model_dir(options, meta.thresholds, train, dev, test)
+    metrics.update({
         "history": history, "pretraining": report,
         "rows": {"train": len(train), "dev": len(dev), "test": len(test),
                  "aux": {k: len(v) for k, v in pools.items()}},
@@ -362,7 +420,7 @@ def train_model(options: TrainOptions) -> dict[str, Any]:
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()
                     if k not in ("output_dir", "corpus_dir", "shared_data_dir")},
         "command": options.command(),
-    }
+    })
     (options.output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n",
                                                      encoding="utf-8")
     _write_model_card(options.output_dir, meta, metrics)
@@ -398,13 +456,24 @@ def _write_model_card(directory: Path, meta: ModelMeta, metrics: dict[str, Any])
         "## Scores", "", "| split | n | stance macro-F1 | hostile F1 | rhetoric micro-F1 |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for split in ("dev", "test"):
-        m = metrics.get(split)
-        lines.append(_metric_line(split, m))
-        for lang, sub in (m or {}).get("per_language", {}).items():
-            lines.append(_metric_line(f"{split} {lang}", sub))
-        for target, sub in (m or {}).get("per_target", {}).items():
-            lines.append(_metric_line(f"{split} {target}", sub))
+    systems = [("", metrics)]
+    if "transformer_alone" in metrics:
+        systems = [("final ", metrics), ("transformer alone, ", metrics["transformer_alone"])]
+    for system, results in systems:
+        for split in ("dev", "test"):
+            m = results.get(split)
+            lines.append(_metric_line(f"{system}{split}", m))
+            for lang, sub in (m or {}).get("per_language", {}).items():
+                lines.append(_metric_line(f"{system}{split} {lang}", sub))
+            for target, sub in (m or {}).get("per_target", {}).items():
+                lines.append(_metric_line(f"{system}{split} {target}", sub))
+    if "ensemble" in metrics:
+        lines += ["", "Final = transformer (calibrated) blended with a char 2-5-gram TF-IDF + logistic "
+                  "regression head fitted on the same train split (lexical_head.npz, plain arrays).",
+                  "Transformer weight per head, chosen on dev: "
+                  + json.dumps(metrics["ensemble"]["weights"]) + "; thresholds on the blended "
+                  "probabilities: " + json.dumps(metrics["ensemble"]["thresholds"])
+                  + " (the transformer alone uses the thresholds above)."]
     lines += ["", f"Training time: {metrics['train_seconds'] / 60:.1f} min on "
               f"{metrics['options']['threads']} CPU threads.", "",
               "## Limits", "",

@@ -123,6 +123,7 @@ def train(
     pretrain_mlm_minutes: float = typer.Option(0.0, "--pretrain-mlm-minutes", min=0, help="Masked-LM pretraining on ../shared/data/unlabeled first, wall-clock minutes."),
     aux: list[str] = typer.Option([], "--aux", help="Auxiliary real dataset (repeatable): rusentne, az_sentiment, detox."),
     class_weights: bool = typer.Option(True, "--class-weights/--no-class-weights"),
+    ensemble_lexical: bool = typer.Option(False, "--ensemble-lexical", help="Blend in a char n-gram TF-IDF + logistic-regression head (weights chosen on dev)."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate"),
     batch_size: int = typer.Option(32, "--batch-size", min=1),
     max_length: int = typer.Option(128, "--max-length", min=16, help="Word pieces per passage."),
@@ -149,7 +150,8 @@ def train(
         epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length,
         vocab_size=vocab_size, hidden_size=hidden_size, layers=layers,
         pretrain_mlm_minutes=pretrain_mlm_minutes, aux=tuple(aux), aux_limit=aux_limit,
-        aux_weight=aux_weight, class_weights=class_weights, train_limit=train_limit,
+        aux_weight=aux_weight, class_weights=class_weights, ensemble_lexical=ensemble_lexical,
+        train_limit=train_limit,
         threads=threads, seed=seed)
     if corpus_dir is not None:
         options.corpus_dir = corpus_dir

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from mediawatch.errors import ConfigError
+from nlp.ensemble import BLEND_GRID, blend_probabilities, fit_blend
 from nlp.examples import Example
 from nlp.inference import PassageClassifier, decide
+from nlp.lexical import LEXICAL_FILE, _char_wb_ngrams
 from nlp.model import ModelMeta
 from tests.tiny_classifier import train_tiny
 
@@ -76,3 +78,64 @@ def test_quantized_model_loads_and_predicts(model_dir: Path) -> None:
 def test_missing_model_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="mediawatch train --from-scratch"):
         PassageClassifier.load(tmp_path / "nothing")
+
+
+@pytest.fixture(scope="module")
+def ensemble_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("ensemble"), epochs=1, ensemble_lexical=True)[0]
+
+
+def test_char_ngrams_match_sklearn_char_wb() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    for text in ("Azerbaijan || Баку  заявил\tо \"провокации\" Кремля!", "a", "I'm Azərbaycanın X y"):
+        assert _char_wb_ngrams(text) == analyzer(text)
+
+
+def test_ensemble_model_blends_plain_array_lexical_head(ensemble_dir: Path) -> None:
+    with np.load(ensemble_dir / LEXICAL_FILE, allow_pickle=False) as data:
+        assert {"ngrams", "idf", "stance_weights", "rhetoric_bias"} <= set(data.files)
+    classifier = PassageClassifier.load(ensemble_dir, batch_size=4, threads=1)
+    assert classifier.lexical is not None
+    assert set(classifier.meta.blend) == {"stance", "hostility", "rhetoric"}
+    assert all(w in BLEND_GRID for w in classifier.meta.blend.values())
+    rows = [Example(text="Баку обвинил Москву во лжи.", target="russia"),
+            Example(text="Azerbaijan signed a trade deal.", target="azerbaijan")]
+    final = classifier.probabilities(rows)
+    expected = blend_probabilities(classifier.transformer_probabilities(rows),
+                                   classifier.lexical.probabilities(rows), classifier.meta.blend)
+    for key in ("stance", "hostile", "rhetoric"):
+        np.testing.assert_allclose(final[key], expected[key], rtol=1e-6)
+    np.testing.assert_allclose(final["stance"].sum(axis=1), 1.0, rtol=1e-5)
+    assert ((final["hostile"] >= 0) & (final["hostile"] <= 1)).all()
+
+
+def test_missing_lexical_file_is_a_config_error(ensemble_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(ensemble_dir, copy)
+    (copy / LEXICAL_FILE).unlink()
+    with pytest.raises(ConfigError):
+        PassageClassifier.load(copy)
+
+
+def test_blend_weight_follows_the_better_source() -> None:
+    rng = np.random.default_rng(0)
+    dev = [Example(text=f"s{i}", target="russia", stance=s, hostility=h,
+                   rhetoric=("dehumanization",) if h == "hostile" else ())
+           for i, (s, h) in enumerate([("against", "hostile"), ("neutral", "none"),
+                                       ("favor", "none"), ("against", "none")] * 25)]
+    gold_stance = np.eye(3)[[["against", "neutral", "favor"].index(e.stance or "") for e in dev]]
+    perfect = {"stance": 0.8 * gold_stance + 0.1 * (1 - gold_stance),
+               "hostile": np.array([0.9 if e.hostility == "hostile" else 0.1 for e in dev]),
+               "rhetoric": np.tile([0.9, 0.1, 0.1, 0.1, 0.1, 0.1], (len(dev), 1))}
+    noise = {"stance": rng.dirichlet(np.ones(3), len(dev)), "hostile": rng.random(len(dev)),
+             "rhetoric": rng.random((len(dev), 6))}
+    good_first, noise_first = meta(), meta()
+    fit_blend(perfect, noise, dev, good_first)
+    fit_blend(noise, perfect, dev, noise_first)
+    assert good_first.blend["hostility"] == 1.0 and good_first.blend["stance"] == 1.0
+    # Ties go to the transformer: noise can take some weight before it costs a dev error.
+    assert noise_first.blend["hostility"] <= 0.5 and noise_first.blend["stance"] <= 0.5
