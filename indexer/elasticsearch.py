@@ -85,7 +85,8 @@ _PAGE = 1000  # hits per page when walking all documents with search_after
 _URL_CHUNK = 500  # URLs per terms query in known_urls
 _COMPOSITE_PAGE = 10000  # composite aggregation buckets per trends request
 _TREND_RESPONSE_FIELDS = ",".join(f"aggregations.cells.{part}" for part in (
-    "after_key", "buckets.key", "buckets.doc_count", "buckets.targets.target"))
+    "after_key", "buckets.key", "buckets.doc_count", "buckets.targets.target",
+    "buckets.mentions", "buckets.hostile", "buckets.stance"))
 _INITIAL_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 30.0
 _CONNECT_CHECK_TIMEOUT_S = 5.0
@@ -441,7 +442,14 @@ class ElasticsearchStore(Store):
 
     def trends(self, query: TrendQuery) -> list[TrendBucket]:
         """Aggregate natively: a composite (date histogram [, group terms]) aggregation over
-        articles mentioning the target, with nested sums; see TrendQuery for definitions."""
+        articles mentioning the target; see TrendQuery for definitions.
+
+        Watched targets read the flat `by_target.<target>` copies (no nested aggregation, about
+        twice as fast at a million mentions); any other target falls back to nested sums.
+        """
+        return self._flat_trends(query) if query.target in TARGETS else self._nested_trends(query)
+
+    def _nested_trends(self, query: TrendQuery) -> list[TrendBucket]:
         filters = [_mentions_target(query.target), {"exists": {"field": "published_at"}}]
         window = _range(query.since, query.until)
         if window:
@@ -466,6 +474,30 @@ class ElasticsearchStore(Store):
         body = {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
         buckets = [b for cell in self._composite_pages(body)
                    for b in _cells_to_buckets(cell, by_rhetoric=query.by == "rhetoric")]
+        return sorted(buckets, key=lambda b: (b.start, b.group or ""))
+
+    def _flat_trends(self, query: TrendQuery) -> list[TrendBucket]:
+        prefix = f"by_target.{query.target}"
+        filters: list[dict[str, Any]] = [{"range": {f"{prefix}.mentions": {"gt": 0}}},
+                                         {"exists": {"field": "published_at"}}]
+        window = _range(query.since, query.until)
+        if window:
+            filters.append(window)
+        sources: list[dict[str, Any]] = [{"start": {"date_histogram": {
+            "field": "published_at", "calendar_interval": _CALENDAR_INTERVAL[query.interval],
+            "time_zone": "UTC"}}}]
+        if query.by:
+            field = f"{prefix}.rhetoric" if query.by == "rhetoric" else _GROUP_FIELDS[query.by]
+            sources.append({"group": {"terms": {"field": field}}})
+        metrics = {"mentions": {"sum": {"field": f"{prefix}.mentions"}},
+                   "hostile": {"sum": {"field": f"{prefix}.hostile_mentions"}},
+                   "stance": {"avg": {"field": f"{prefix}.stance_score"}}}
+        body = {"size": 0, "query": {"bool": {"filter": filters}},
+                "aggs": {"cells": {"composite": {"size": _COMPOSITE_PAGE, "sources": sources},
+                                   "aggs": metrics}}}
+        buckets = [_bucket(datetime.fromtimestamp(cell["key"]["start"] / 1000, tz=timezone.utc),
+                           cell["key"].get("group"), cell["doc_count"], cell)
+                   for cell in self._composite_pages(body)]
         return sorted(buckets, key=lambda b: (b.start, b.group or ""))
 
     def _composite_pages(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:

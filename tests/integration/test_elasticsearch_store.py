@@ -156,3 +156,17 @@ def test_store_url_hides_credentials(es_url: str, es_settings: Settings) -> None
     finally:
         store.delete_indices()
         store.close()
+
+
+@pytest.mark.parametrize("by", [None, "outlet", "country", "rhetoric"])
+def test_flat_and_nested_trends_agree(es_store: ElasticsearchStore, by: str | None) -> None:
+    """Watched targets use the flat by_target copies; the nested path (other targets) must agree."""
+    from indexer.store import TrendQuery
+    from tests.integration.test_store_contract import _trend_history
+
+    es_store.upsert_many(_trend_history())
+    for target in ("azerbaijan", "russia"):
+        query = TrendQuery(target, "day", by=by)  # type: ignore[arg-type]
+        flat = es_store._flat_trends(query)
+        assert flat or target == "russia", "the history has azerbaijan buckets for every grouping"
+        assert flat == es_store._nested_trends(query)
