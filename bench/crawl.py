@@ -45,26 +45,43 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _card(rng: random.Random, titles: list[str]) -> str:
+    """One teaser card as outlets nest them: wrappers, picture sources, rubric, time, counters."""
+    item = rng.randint(1, 10**7)
+    return (f'<div class="card card--news js-card" data-id="{item}" data-slot="{rng.randint(1, 40)}">'
+            f'<div class="card__inner"><a class="card__link" href="/news/{item}">'
+            f'<div class="card__media"><picture><source type="image/webp" srcset="/i/{item}.webp 1x, '
+            f'/i/{item}@2x.webp 2x"><img class="card__img" src="/i/{item}.jpg" alt="" loading="lazy">'
+            f'</picture></div><div class="card__body"><span class="card__rubric">{rng.choice(MENU)}</span>'
+            f'<span class="card__title">{escape(rng.choice(titles))}</span></div></a>'
+            f'<div class="card__meta"><time class="card__time">{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}'
+            f'</time><span class="card__views"><svg class="icon"><use href="#eye"/></svg>{rng.randint(1, 99999)}'
+            f'</span><span class="card__comments">{rng.randint(0, 300)}</span></div></div></div>')
+
+
 def _boilerplate(rng: random.Random, target_bytes: int) -> tuple[str, str]:
-    """Return (header, footer) markup: menus, teasers, inline scripts, grown to `target_bytes`."""
+    """Return (header, footer) markup grown to `target_bytes` the way real outlet pages are:
+    mostly nested teaser cards and menus (DOM that extraction must walk), some inline script."""
     links = "".join(f'<li class="menu__item"><a class="menu__link" href="/rubric/{i}">{m}</a></li>'
                     for i, m in enumerate(MENU * 4))
-    teasers = "".join(
-        f'<div class="teaser"><a href="/news/{rng.randint(1, 10**7)}"><img src="/i/{i}.webp" alt="">'
-        f'<span class="teaser__title">{escape(rng.choice(list(ARTICLES.values()))["title"])}</span></a></div>'
-        for i in range(30))
+    titles = [a["title"] for a in ARTICLES.values()]
     header = (f'<header class="header"><div class="logo"><svg viewBox="0 0 100 20"><path d="M0 0h100v20H0z"/>'
               f'</svg></div><nav class="menu"><ul>{links}</ul></nav></header>')
-    footer = (f'<aside class="most-read"><h3>Самое читаемое</h3>{teasers}</aside>'
-              f'<footer class="footer"><ul>{links}</ul><p>© 2026 Издание. Все права защищены.</p></footer>')
     script_line = "window.__DATA__.push({id:%d,slot:'banner-%d',sizes:[[300,250],[728,90]],targeting:{}});\n"
-    filler = []
-    size = len(header) + len(footer)
+    cards, script = [], []
+    size = len(header) + 2 * len(links)
     while size < target_bytes:
-        line = script_line % (rng.randint(1, 10**9), rng.randint(1, 99))
-        filler.append(line)
-        size += len(line)
-    return header, footer + f"<script>window.__DATA__=[];\n{''.join(filler)}</script>"
+        if rng.random() < 0.8:
+            cards.append(_card(rng, titles))
+            size += len(cards[-1])
+        else:
+            script.append(script_line % (rng.randint(1, 10**9), rng.randint(1, 99)))
+            size += len(script[-1])
+    half = len(cards) // 3
+    header += f'<section class="top-news">{"".join(cards[:half])}</section>'
+    footer = (f'<aside class="most-read"><h3>Самое читаемое</h3>{"".join(cards[half:])}</aside>'
+              f'<footer class="footer"><ul>{links}</ul><p>© 2026 Издание. Все права защищены.</p></footer>')
+    return header, footer + f"<script>window.__DATA__=[];\n{''.join(script)}</script>"
 
 
 def make_page(number: int, rng: random.Random, published: datetime) -> str:
