@@ -295,8 +295,11 @@ class ElasticsearchStore(Store):
                                                        name="index.refresh_interval")
             previous = next(iter(current.values()), {}).get("settings", {}).get(
                 "index", {}).get("refresh_interval")
-            self.client.indices.put_settings(index=self.write_alias,
-                                             body={"index": {"refresh_interval": value}})
+            # During a bulk load the translog is fsynced every few seconds instead of on every
+            # request: a crash loses at most that window, which the idempotent re-run restores.
+            durability = "async" if value == "-1" else "request"
+            self.client.indices.put_settings(index=self.write_alias, body={"index": {
+                "refresh_interval": value, "translog.durability": durability}})
         return previous
 
     def refresh(self) -> None:
