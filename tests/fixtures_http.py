@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 SITES = Path(__file__).resolve().parent / "fixtures" / "sites"
-SHARED_PAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "pages"
+SHARED_PAGES = (Path(__file__).resolve().parent.parent.parent / "shared" / "pages").resolve()
 SHARED_TASS = "tass.ru/htmldate_1647262025_tass_moskva_8836033.html"
 MAX_RESPONSE_BYTES = 1024 * 1024  # the tests' crawl.max_response_bytes
 
