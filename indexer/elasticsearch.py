@@ -453,13 +453,7 @@ class ElasticsearchStore(Store):
         return self._flat_trends(query) if query.target in TARGETS else self._nested_trends(query)
 
     def _nested_trends(self, query: TrendQuery) -> list[TrendBucket]:
-        filters = [_mentions_target(query.target), {"exists": {"field": "published_at"}}]
-        window = _range(query.since, query.until)
-        if window:
-            filters.append(window)
-        sources: list[dict[str, Any]] = [{"start": {"date_histogram": {
-            "field": "published_at", "calendar_interval": _CALENDAR_INTERVAL[query.interval],
-            "time_zone": "UTC"}}}]
+        filters, sources = _trend_frame(query, _mentions_target(query.target))
         if query.by and query.by != "rhetoric":
             sources.append({"group": {"terms": {"field": _GROUP_FIELDS[query.by]}}})
         target_filter = {"bool": {"filter": [{"term": {"targets.target": query.target}},
@@ -481,14 +475,7 @@ class ElasticsearchStore(Store):
 
     def _flat_trends(self, query: TrendQuery) -> list[TrendBucket]:
         prefix = f"by_target.{query.target}"
-        filters: list[dict[str, Any]] = [{"range": {f"{prefix}.mentions": {"gt": 0}}},
-                                         {"exists": {"field": "published_at"}}]
-        window = _range(query.since, query.until)
-        if window:
-            filters.append(window)
-        sources: list[dict[str, Any]] = [{"start": {"date_histogram": {
-            "field": "published_at", "calendar_interval": _CALENDAR_INTERVAL[query.interval],
-            "time_zone": "UTC"}}}]
+        filters, sources = _trend_frame(query, {"range": {f"{prefix}.mentions": {"gt": 0}}})
         if query.by:
             field = f"{prefix}.rhetoric" if query.by == "rhetoric" else _GROUP_FIELDS[query.by]
             sources.append({"group": {"terms": {"field": field}}})
@@ -584,6 +571,19 @@ def document_source(doc: ClassifiedArticle) -> dict[str, Any]:
                    "evidence": [e.text for e in t.evidence]}
         for t in doc.targets if t.target in TARGETS}
     return source
+
+
+def _trend_frame(query: TrendQuery, mentions_target: dict[str, Any]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the filters (target mentioned, dated, in the window) and the time-bucket source."""
+    filters = [mentions_target, {"exists": {"field": "published_at"}}]
+    window = _range(query.since, query.until)
+    if window:
+        filters.append(window)
+    sources: list[dict[str, Any]] = [{"start": {"date_histogram": {
+        "field": "published_at", "calendar_interval": _CALENDAR_INTERVAL[query.interval],
+        "time_zone": "UTC"}}}]
+    return filters, sources
 
 
 def _range(since: datetime | None, until: datetime | None) -> dict[str, Any] | None:
