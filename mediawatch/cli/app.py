@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.console import Console
 from mediawatch.errors import ConfigError, InputError, MediawatchError, StoreUnavailable
 from mediawatch.settings import Settings, load_settings
 
-__all__ = ["app", "main", "settings_from", "console", "err_console", "not_implemented"]
+__all__ = ["app", "main", "settings_from", "console", "err_console"]
 
 app = typer.Typer(
     name="mediawatch",
@@ -72,13 +73,10 @@ def _nest(flat: dict[str, object]) -> dict[str, object]:
     return tree
 
 
-def not_implemented(what: str) -> None:
-    """Exit with a clear message for a command whose capability has not landed yet."""
-    err_console.print(f"{what}: not implemented yet")
-    raise typer.Exit(3)
-
-
 _registered = False
+# Feature modules, each with `register(app)`, in the order their commands appear in --help.
+_FEATURES = ("storage", "es", "crawl", "corpus", "nlp", "monitor", "outbox", "kibana", "schedule",
+             "reclassify", "demo")
 
 
 def _register_commands() -> None:
@@ -86,54 +84,8 @@ def _register_commands() -> None:
     if _registered:
         return
     _registered = True
-    from mediawatch.cli import storage
-
-    storage.register(app)
-    for name in ("es", "crawl", "corpus", "nlp", "monitor", "outbox", "kibana", "schedule", "reclassify", "demo"):
-        try:
-            module = __import__(f"mediawatch.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mediawatch.cli.{name}":
-                raise
-            continue
-        module.register(app)
-    _register_placeholders()
-
-
-# Every command of the documented CLI; those whose feature module is absent say so clearly.
-_DOCUMENTED = {
-    None: ("ingest", "export", "search", "trends", "crawl", "extract", "classify", "eval",
-           "train", "schedule", "demo"),
-    "es": ("serve",),
-    "alerts": ("check", "backtest"),
-    "kibana": ("import",),
-    "corpus": ("check", "stats"),
-}
-
-
-def _register_placeholders() -> None:
-    have = {c.name for c in app.registered_commands}
-    groups = {g.name: g.typer_instance for g in app.registered_groups}
-    for group, names in _DOCUMENTED.items():
-        if group is None:
-            target, prefix = app, ""
-        else:
-            if group not in groups:
-                groups[group] = typer.Typer(help=f"{group} commands", no_args_is_help=True)
-                app.add_typer(groups[group], name=group)
-            target, prefix = groups[group], f"{group} "
-            have = {c.name for c in target.registered_commands}
-        for name in names:
-            if name not in have:
-                target.command(name, help="Not implemented yet.")(_placeholder(prefix + name))
-        have = {c.name for c in app.registered_commands}
-
-
-def _placeholder(what: str):  # type: ignore[no-untyped-def]
-    def command() -> None:
-        not_implemented(what)
-
-    return command
+    for name in _FEATURES:
+        importlib.import_module(f"mediawatch.cli.{name}").register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
