@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from indexer import open_store
 from mediawatch.documents import parse_datetime
 from mediawatch.errors import MediawatchError
-from mediawatch.health import CrawlRun, load_runs, record_crawl_run
+from mediawatch.health import CrawlRun, record_crawl_run
 from mediawatch.settings import Settings, load_settings
 
 __all__ = ["MonitorScheduler", "JobOptions", "crawl_job", "alerts_job", "digest_job", "JOBSTORE_FILE"]
@@ -117,18 +117,15 @@ def crawl_job(source_id: str, config_file: str | None = None, store_url: str | N
 
 
 def _record_outcome(store: Any, source_id: str, started: datetime, finished: datetime, code: int) -> None:
-    """Append the crawl's own `last` record to the run history, or a failed run when it left none."""
+    """Record a failed run when the crawl exited non-zero without recording its own.
+
+    A crawl that reached its end records itself (crawlers/spiders/news.py); one that died
+    first (killed, crashed, timed out) would otherwise leave a hole that reads as calm.
+    """
     last = store.get_state(f"crawl/{source_id}/last") or {}
     last_started = parse_datetime(last.get("started"))
-    if last_started is not None and last_started >= started.replace(microsecond=0):
-        counts = last.get("counts") or {}
-        run = CrawlRun(last_started, parse_datetime(last.get("finished")) or finished, str(last.get("status", "ok")),
-                       int(counts.get("discovered", last.get("discovered", 0))),
-                       int(counts.get("stored", last.get("stored", 0))))
-        history = load_runs(store).get(source_id, [])
-        if not history or history[-1].started != run.started:
-            record_crawl_run(store, source_id, run, update_last=False)
-    elif code != 0:
+    recorded_itself = last_started is not None and last_started >= started.replace(microsecond=0)
+    if code != 0 and not recorded_itself:
         record_crawl_run(store, source_id, CrawlRun(started, finished, "failed"))
 
 
