@@ -90,6 +90,9 @@ def test_import_posts_ndjson_to_saved_objects_api(kibana_recorder: str, data_dir
     assert path == "/api/saved_objects/_import?overwrite=true"
     assert headers["kbn-xsrf"] and headers["authorization"].startswith("Basic ")
     assert b'"mediawatch-overview"' in body and b"multipart" not in body[:10]
+    assert headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'Content-Disposition: form-data; name="file"; filename="mediawatch.ndjson"' in body
+    assert all(f'"id": "{o["id"]}"'.encode() in body for o in load_saved_objects()), "every object is posted"
 
 
 def test_unreachable_kibana_is_one_line_exit_2(data_dir: Any, capsys: pytest.CaptureFixture[str]) -> None:
