@@ -289,7 +289,7 @@ class ElasticsearchStore(Store):
                     self.refresh()
 
     def _set_refresh_interval(self, value: Any) -> Any:
-        """Set the articles' refresh interval; return the previous (None = index default)."""
+        """Set the refresh interval (and translog durability to match); return the previous interval."""
         with _translate_errors(self.url):
             current = self.client.indices.get_settings(index=self.write_alias,
                                                        name="index.refresh_interval")
