@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import torch
-from torch.nn import functional
 
 __all__ = ["fit_temperature", "softmax", "sigmoid", "pick_threshold"]
 
@@ -21,8 +19,12 @@ logger = logging.getLogger(__name__)
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, multilabel: bool = False) -> float:
     """Return the temperature minimising NLL of `labels` under `logits / T` (T in [0.05, 20]).
 
-    For `multilabel`, labels are a 0/1 matrix and the loss is binary cross-entropy.
+    For `multilabel`, labels are a 0/1 matrix and the loss is binary cross-entropy. Only this
+    fit (training) needs torch; it is imported here so that inference never loads it.
     """
+    import torch
+    from torch.nn import functional
+
     if len(logits) == 0:
         return 1.0
     x = torch.as_tensor(logits, dtype=torch.float64)

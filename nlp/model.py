@@ -1,24 +1,20 @@
-"""The multi-task classifier: a transformer encoder with stance, hostility and rhetoric heads.
+"""The classifier's model directory: what it holds and what its meta says, without torch.
 
-The encoder is a small BERT built from scratch (`new_encoder_config`) or any pretrained
-checkpoint loaded through `transformers.AutoModel`. Input is the pair "target [SEP] passage";
-the mean of the token states feeds one linear head per task. A model directory holds the
-encoder config (config.json), the weights (model.safetensors, stored as float16 to halve the
-size), the tokenizer, and `mediawatch_model.json` with label maps, calibration and thresholds.
+A model directory holds the encoder config (config.json), the weights (model.safetensors,
+float16), the tokenizer (tokenizer.json, tokenizer_config.json), `mediawatch_model.json` with
+label maps, calibration and thresholds (`ModelMeta`), and, for ONNX Runtime inference, the same
+network as `model.onnx` (nlp/onnx_export.py). The torch network itself (`MultiTaskClassifier`,
+`new_encoder_config`, `save_model`, `load_model`) lives in nlp/network.py and is importable from
+here too, but only imported on first use: ONNX inference reads this module and never loads torch.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-
-import torch
-from safetensors.torch import load_file, save_file
-from torch import nn
-from transformers import AutoConfig, AutoModel, BertConfig, PretrainedConfig, PreTrainedTokenizerBase
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mediawatch.documents import HOSTILITY, RHETORIC_TYPES, STANCES
 
@@ -30,14 +26,21 @@ __all__ = [
     "new_encoder_config",
     "save_model",
     "load_model",
+    "head_sizes",
+    "load_meta",
     "META_FILE",
     "WEIGHTS_FILE",
+    "ONNX_FILE",
 ]
+
+if TYPE_CHECKING:
+    from nlp.network import MultiTaskClassifier, load_model, new_encoder_config, save_model
 
 logger = logging.getLogger(__name__)
 
 META_FILE = "mediawatch_model.json"
 WEIGHTS_FILE = "model.safetensors"
+ONNX_FILE = "model.onnx"
 MAIN_HEADS: dict[str, tuple[str, ...]] = {
     "stance": STANCES, "hostility": HOSTILITY, "rhetoric": RHETORIC_TYPES}
 # Auxiliary heads train on real datasets whose labels are not ours (see nlp/examples.py).
@@ -76,39 +79,6 @@ class ModelMeta:
         return cls(**known)
 
 
-def new_encoder_config(vocab_size: int, hidden_size: int = 192, layers: int = 4, heads: int = 4,
-                       intermediate_size: int = 768, max_positions: int = 256) -> BertConfig:
-    """Return the config of a small BERT encoder to train from scratch."""
-    return BertConfig(vocab_size=vocab_size, hidden_size=hidden_size, num_hidden_layers=layers,
-                      num_attention_heads=heads, intermediate_size=intermediate_size,
-                      max_position_embeddings=max_positions, type_vocab_size=2,
-                      hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
-
-
-class MultiTaskClassifier(nn.Module):
-    """Encoder + mean pooling + one linear head per task; returns raw logits per head."""
-
-    def __init__(self, encoder: nn.Module, heads: Mapping[str, int], dropout: float = 0.1) -> None:
-        super().__init__()
-        self.encoder = encoder
-        hidden = int(encoder.config.hidden_size)
-        self.dropout = nn.Dropout(dropout)
-        self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in heads.items()})
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor | None = None,
-                only: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
-        """Return logits per head (all heads, or those in `only`)."""
-        kwargs: dict[str, torch.Tensor] = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
-            kwargs["token_type_ids"] = token_type_ids
-        states = self.encoder(**kwargs).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = self.dropout((states * mask).sum(1) / mask.sum(1).clamp(min=1.0))
-        names = only if only is not None else list(self.heads)
-        return {name: self.heads[name](pooled) for name in names}
-
-
 def head_sizes(meta: ModelMeta) -> dict[str, int]:
     """Return {head: number of outputs} for the main heads plus the model's auxiliary heads."""
     sizes = {name: len(labels) for name, labels in meta.labels.items()}
@@ -116,37 +86,18 @@ def head_sizes(meta: ModelMeta) -> dict[str, int]:
     return sizes
 
 
-def save_model(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, meta: ModelMeta,
-               directory: Path) -> None:
-    """Write config, float16 weights, tokenizer and meta into `directory` (created if needed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    model.encoder.config.save_pretrained(directory)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()
-             if v.is_floating_point()}
-    state.update({k: v.contiguous() for k, v in model.state_dict().items()
-                  if not v.is_floating_point()})
-    save_file(state, str(directory / WEIGHTS_FILE))
-    tokenizer.save_pretrained(str(directory))
-    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-
-
 def load_meta(directory: Path) -> ModelMeta:
     """Read `mediawatch_model.json` from a model directory."""
     return ModelMeta.from_dict(json.loads((directory / META_FILE).read_text(encoding="utf-8")))
 
 
-def load_model(directory: Path) -> tuple[MultiTaskClassifier, ModelMeta]:
-    """Rebuild the classifier saved by `save_model` (weights back in float32, eval mode)."""
-    meta = load_meta(directory)
-    config: PretrainedConfig = AutoConfig.from_pretrained(str(directory))
-    encoder = AutoModel.from_config(config)
-    model = MultiTaskClassifier(encoder, head_sizes(meta))
-    state = {k: (v.float() if v.is_floating_point() else v)
-             for k, v in load_file(str(directory / WEIGHTS_FILE)).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    bad = [k for k in missing if "pooler" not in k] + list(unexpected)
-    if bad:
-        raise ValueError(f"{directory / WEIGHTS_FILE} does not match its config: {bad[:5]}")
-    model.eval()
-    return model, meta
+_NETWORK_NAMES = frozenset({"MultiTaskClassifier", "new_encoder_config", "save_model", "load_model"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch network's names from nlp.network on first use (PEP 562)."""
+    if name in _NETWORK_NAMES:
+        from nlp import network
+
+        return getattr(network, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
