@@ -9,8 +9,8 @@ OpenSearch. Its serializer still names ``numpy.float_`` (gone in NumPy 2), so th
 imported with NumPy hidden: we never send NumPy values (`_import_client`).
 
 Layout, named from `index_prefix` (README, "Elasticsearch"): an index template
-``<prefix>-articles`` (indexer/templates/articles.json, strict mappings, Russian and
-Azerbaijani analyzers, nested targets), the write alias ``<prefix>-articles`` over
+``<prefix>-articles`` (indexer/templates/articles.json, strict mappings, one body field per
+language with its analyzer, flat per-target fields), the write alias ``<prefix>-articles`` over
 ``<prefix>-articles-000001``, and a small ``<prefix>-state`` index for alert and crawl state.
 """
 
@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
+
 from indexer.store import SearchFilters, Store, TrendBucket, TrendQuery, UpsertResult
 from mediawatch.documents import (
-    TARGETS,
     Article,
     ClassifiedArticle,
     Evidence,
@@ -51,7 +52,6 @@ def _import_client() -> Any:
     sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` fail
     try:
         import elasticsearch
-        import elasticsearch.helpers
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("ElasticsearchStore needs the `elasticsearch` client 7.13: "
                           "pip install 'elasticsearch>=7.13,<7.14'") from exc
@@ -64,14 +64,19 @@ def _import_client() -> Any:
 
 
 es = _import_client()
-from elasticsearch import helpers  # noqa: E402  (already imported above, NumPy hidden)
 
-__all__ = ["ElasticsearchStore", "document_source", "TEMPLATE_FILE", "MAPPING_VERSION"]
+__all__ = ["ElasticsearchStore", "document_source", "stored_to_dict", "TEMPLATE_FILE",
+           "MAPPING_VERSION"]
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_FILE = Path(__file__).resolve().parent / "templates" / "articles.json"
-MAPPING_VERSION = 1  # bump with a new index behind the alias and a reindex (docs/operations.md)
+MAPPING_VERSION = 2  # bump with a new index behind the alias and a reindex (docs/operations.md)
+# Each body is indexed under its language's field only (analysed once, by the right analyzer);
+# `body_fields` lists them for queries. Version 1 had one `body` field with every analyzer.
+BODY_FIELD_BY_LANGUAGE = {"ru": "body_ru", "az": "body_az", "tr": "body_az", "en": "body_en"}
+BODY_FIELD_OTHER = "body_other"
+BODY_FIELDS = ("body_ru", "body_az", "body_en", BODY_FIELD_OTHER)
 _STATE_MAPPINGS = {
     "dynamic": "strict",
     "properties": {
@@ -81,12 +86,13 @@ _STATE_MAPPINGS = {
     },
 }
 _RETRYABLE_STATUS = {429, 502, 503, 504}
+_BULK_RESPONSE_FIELDS = "items.*._id,items.*.status,items.*.error"
 _PAGE = 1000  # hits per page when walking all documents with search_after
+_TARGET_NAME = re.compile(r"[a-z][a-z0-9_]*")  # what a by_target.<target> field may be named
 _URL_CHUNK = 500  # URLs per terms query in known_urls
 _COMPOSITE_PAGE = 10000  # composite aggregation buckets per trends request
 _TREND_RESPONSE_FIELDS = ",".join(f"aggregations.cells.{part}" for part in (
-    "after_key", "buckets.key", "buckets.doc_count", "buckets.targets.target",
-    "buckets.mentions", "buckets.hostile", "buckets.stance"))
+    "after_key", "buckets.key", "buckets.doc_count", "buckets.mentions", "buckets.hostile", "buckets.stance"))
 _INITIAL_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 30.0
 _CONNECT_CHECK_TIMEOUT_S = 5.0
@@ -249,10 +255,23 @@ class ElasticsearchStore(Store):
             if not self.client.indices.exists_alias(name=self.write_alias):
                 self._create_index(self.first_index, {
                     "aliases": {self.write_alias: {"is_write_index": True}}})
+            self._check_mapping_version()
             if not self.client.indices.exists(index=self.state_index):
                 self._create_index(self.state_index, {
                     "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
                     "mappings": _STATE_MAPPINGS})
+
+    def _check_mapping_version(self) -> None:
+        """Refuse an index written by an older mapping: its strict mapping would refuse every
+        new document, and its documents would be missing from filters and trends."""
+        mappings = self.client.indices.get_mapping(index=self.write_alias)
+        for index, body in mappings.items():
+            version = body.get("mappings", {}).get("_meta", {}).get("mediawatch_mapping_version")
+            if version != MAPPING_VERSION:
+                raise StoreError(
+                    f"index {index} in {self.url} has mapping version {version}, this mediawatch "
+                    f"needs {MAPPING_VERSION}: create a new index behind the alias and reindex "
+                    "into it as docs/operations.md ('Changing the index mapping') shows")
 
     def _create_index(self, name: str, body: dict[str, Any]) -> None:
         try:
@@ -316,8 +335,8 @@ class ElasticsearchStore(Store):
         connection are retried with exponential backoff (`bulk_max_retries`); other item
         errors land in `failed`. Raises StoreUnavailable when retries run out.
         """
-        pending = {doc.id: json.dumps(document_source(doc), ensure_ascii=False)
-                   for doc in docs}  # a later duplicate wins; sources go pre-serialized
+        pending = {doc.id: orjson.dumps(document_source(doc)) for doc in docs}
+        # a later duplicate wins; sources are serialized once, whatever the retries
         result = UpsertResult()
         for attempt in range(self.config.bulk_max_retries + 1):
             if not pending:
@@ -340,33 +359,40 @@ class ElasticsearchStore(Store):
             self.refresh()
         return result
 
-    def _bulk_once(self, pending: dict[str, str], result: UpsertResult,
+    def _bulk_once(self, pending: dict[str, bytes], result: UpsertResult,
                    last_try: bool) -> None:
-        """Send `pending` once, removing each entry as it is acknowledged or fails for good.
+        """Send `pending` once in chunks, removing each entry as it is acknowledged or fails
+        for good.
 
-        What is left afterwards (items refused with 429/503, or everything after a request
-        that failed part way) is what the caller retries.
+        What is left afterwards (items refused with 429/503, or everything from a request that
+        failed) is what the caller retries. The bulk body is joined from the pre-serialized
+        sources here rather than by `helpers.streaming_bulk`, which serializes every action
+        again and re-encodes each source to measure it: about a third of the client's time in
+        a bulk load, on the same two cores that Elasticsearch indexes with.
         """
-        actions = ({"_op_type": "index", "_index": self.write_alias, "_id": doc_id,
-                    "_source": source} for doc_id, source in list(pending.items()))
-        for ok, item in helpers.streaming_bulk(
-                self.client, actions, chunk_size=self.config.bulk_chunk_size,
-                max_retries=self.config.bulk_max_retries, initial_backoff=_INITIAL_BACKOFF_S,
-                max_backoff=_MAX_BACKOFF_S, raise_on_error=False, raise_on_exception=True):
-            info = next(iter(item.values()))
-            doc_id = str(info.get("_id"))
-            if ok:
-                pending.pop(doc_id, None)
-                result.written += 1
-            elif info.get("status") not in _RETRYABLE_STATUS or last_try:
-                pending.pop(doc_id, None)
-                result.failed.append((doc_id, _item_reason(info)))
+        ids = list(pending)
+        for first in range(0, len(ids), self.config.bulk_chunk_size):
+            chunk = ids[first:first + self.config.bulk_chunk_size]
+            body = b"".join(b'{"index":{"_id":%s}}\n%s\n' % (orjson.dumps(doc_id), pending[doc_id])
+                            for doc_id in chunk)
+            response = self.client.bulk(body=body, index=self.write_alias,
+                                        filter_path=_BULK_RESPONSE_FIELDS)
+            for item in response.get("items", []):
+                info = next(iter(item.values()))
+                doc_id = str(info.get("_id"))
+                status = info.get("status", 500)
+                if status < 300:
+                    pending.pop(doc_id, None)
+                    result.written += 1
+                elif status not in _RETRYABLE_STATUS or last_try:
+                    pending.pop(doc_id, None)
+                    result.failed.append((doc_id, _item_reason(info)))
 
     # -- reading -----------------------------------------------------------------------------
 
     def _decode(self, hit: dict[str, Any]) -> ClassifiedArticle:
         try:
-            return ClassifiedArticle.from_dict(hit["_source"])
+            return ClassifiedArticle.from_dict(stored_to_dict(hit["_source"]))
         except (KeyError, ValueError, TypeError) as exc:
             raise StoreError(f"stored article {hit.get('_id')} in {self.url} is corrupt: "
                              f"{exc!r}") from None
@@ -419,7 +445,7 @@ class ElasticsearchStore(Store):
         if query and query.strip():
             bool_query["must"] = [{"multi_match": {
                 "query": query, "type": "cross_fields", "operator": "and",
-                "fields": ["title^2", "body", "title.az^2", "body.az"]}}]
+                "fields": ["title^2", "title.az^2", *BODY_FIELDS]}}]
             sort: list[Any] = ["_score", {"id": "asc"}]
         else:
             sort = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
@@ -444,38 +470,13 @@ class ElasticsearchStore(Store):
         return clauses
 
     def trends(self, query: TrendQuery) -> list[TrendBucket]:
-        """Aggregate natively: a composite (date histogram [, group terms]) aggregation over
-        articles mentioning the target; see TrendQuery for definitions.
-
-        Watched targets read the flat `by_target.<target>` copies (no nested aggregation, about
-        twice as fast at a million mentions); any other target falls back to nested sums.
-        """
-        return self._flat_trends(query) if query.target in TARGETS else self._nested_trends(query)
-
-    def _nested_trends(self, query: TrendQuery) -> list[TrendBucket]:
-        filters, sources = _trend_frame(query, _mentions_target(query.target))
-        if query.by and query.by != "rhetoric":
-            sources.append({"group": {"terms": {"field": _GROUP_FIELDS[query.by]}}})
-        target_filter = {"bool": {"filter": [{"term": {"targets.target": query.target}},
-                                             {"range": {"targets.mentions": {"gt": 0}}}]}}
-        metrics = {"mentions": {"sum": {"field": "targets.mentions"}},
-                   "hostile": {"sum": {"field": "targets.hostile_mentions"}},
-                   "stance": {"avg": {"field": "targets.stance_score"}}}
-        inner: dict[str, Any] = {"filter": target_filter, "aggs": metrics}
-        if query.by == "rhetoric":
-            inner = {"filter": target_filter, "aggs": {"rhetoric": {
-                "terms": {"field": "targets.rhetoric", "size": 1000}, "aggs": metrics}}}
-        aggs = {"cells": {"composite": {"size": _COMPOSITE_PAGE, "sources": sources},
-                          "aggs": {"targets": {"nested": {"path": "targets"},
-                                               "aggs": {"target": inner}}}}}
-        body = {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": aggs}
-        buckets = [b for cell in self._composite_pages(body)
-                   for b in _cells_to_buckets(cell, by_rhetoric=query.by == "rhetoric")]
-        return sorted(buckets, key=lambda b: (b.start, b.group or ""))
-
-    def _flat_trends(self, query: TrendQuery) -> list[TrendBucket]:
+        """Aggregate natively: a composite (date histogram [, group terms]) aggregation over the
+        flat `by_target.<target>` fields of the articles mentioning the target; see TrendQuery
+        for definitions."""
+        if not _TARGET_NAME.fullmatch(query.target):
+            return []  # target ids are plain names (config/targets.yaml); none other is stored
         prefix = f"by_target.{query.target}"
-        filters, sources = _trend_frame(query, {"range": {f"{prefix}.mentions": {"gt": 0}}})
+        filters, sources = _trend_frame(query, _mentions_target(query.target))
         if query.by:
             field = f"{prefix}.rhetoric" if query.by == "rhetoric" else _GROUP_FIELDS[query.by]
             sources.append({"group": {"terms": {"field": field}}})
@@ -556,6 +557,7 @@ def document_source(doc: ClassifiedArticle) -> dict[str, Any]:
     the client's bottleneck in bulk loads (about 0.3 ms a document, against 0.1 ms here)."""
     art = doc.article
     source = {name: getattr(art, name) for name in _ARTICLE_FIELDS}
+    source[BODY_FIELD_BY_LANGUAGE.get(art.language, BODY_FIELD_OTHER)] = source.pop("body")
     source["id"] = doc.id
     source["published_at"] = format_datetime(art.published_at)
     source["crawled_at"] = format_datetime(art.crawled_at)
@@ -564,13 +566,27 @@ def document_source(doc: ClassifiedArticle) -> dict[str, Any]:
          "evidence": [{name: getattr(e, name) for name in _EVIDENCE_FIELDS} for e in t.evidence]}
         for t in doc.targets]
     source["model"] = {"name": doc.model_name, "version": doc.model_version}
-    # Kibana visualisations cannot aggregate nested fields: dashboards read these flat copies.
-    source["hostile_toward"] = [t.target for t in doc.targets if t.hostility == "hostile"]
+    # `targets` is stored, not indexed: filters, trends and Kibana read these flat fields.
+    mentioned = [t for t in doc.targets if t.mentions > 0]
+    source["targets_mentioned"] = [t.target for t in mentioned]
+    source["hostile_toward"] = [t.target for t in mentioned if t.hostility == "hostile"]
     source["by_target"] = {
         t.target: {**{name: getattr(t, name) for name in _FLAT_TARGET_FIELDS},
                    "evidence": [e.text for e in t.evidence]}
-        for t in doc.targets if t.target in TARGETS}
+        for t in doc.targets}
     return source
+
+
+def stored_to_dict(source: dict[str, Any]) -> dict[str, Any]:
+    """Return a stored `_source` in `ClassifiedArticle.to_dict` form: the body back under
+    `body` from whichever language field holds it (a version-1 `body` passes through)."""
+    if "body" in source:
+        return source
+    data = dict(source)
+    for field in BODY_FIELDS:
+        if field in data:
+            data["body"] = data.pop(field)
+    return data
 
 
 def _trend_frame(query: TrendQuery, mentions_target: dict[str, Any]
@@ -602,22 +618,9 @@ def _es_time(value: datetime) -> str:
 
 
 def _mentions_target(target: str | None, hostile: bool = False) -> dict[str, Any]:
-    """Articles with a target analysis (of `target`, or any) that has mentions [and is hostile]."""
-    inner: list[dict[str, Any]] = [{"range": {"targets.mentions": {"gt": 0}}}]
-    if target:
-        inner.append({"term": {"targets.target": target}})
-    if hostile:
-        inner.append({"term": {"targets.hostility": "hostile"}})
-    return {"nested": {"path": "targets", "query": {"bool": {"filter": inner}}}}
-
-
-def _cells_to_buckets(cell: dict[str, Any], by_rhetoric: bool) -> list[TrendBucket]:
-    start = datetime.fromtimestamp(cell["key"]["start"] / 1000, tz=timezone.utc)
-    target = cell["targets"]["target"]
-    if not by_rhetoric:
-        return [_bucket(start, cell["key"].get("group"), cell["doc_count"], target)]
-    return [_bucket(start, rhet["key"], rhet["doc_count"], rhet)
-            for rhet in target["rhetoric"]["buckets"]]
+    """Articles that mention `target` (or any target) [with hostile rhetoric toward it]."""
+    field = "hostile_toward" if hostile else "targets_mentioned"
+    return {"term": {field: target}} if target else {"exists": {"field": field}}
 
 
 def _bucket(start: datetime, group: str | None, articles: int,

@@ -48,14 +48,14 @@ def test_mapping_comes_from_the_template(es_store: ElasticsearchStore) -> None:
     mappings = mapping[es_store.first_index]["mappings"]
     assert mappings["dynamic"] == "strict"
     props = mappings["properties"]
-    assert props["targets"]["type"] == "nested"
-    assert props["targets"]["properties"]["evidence"]["properties"]["text"]["type"] == "text"
+    assert props["targets"] == {"type": "object", "enabled": False}  # stored, not indexed
     for keyword in ("id", "url", "canonical_url", "outlet_id", "country", "affiliation",
                     "language", "authors", "section", "content_hash", "near_duplicate_group"):
         assert props[keyword]["type"] == "keyword", keyword
     assert props["published_at"]["type"] == "date"
     assert props["title"]["analyzer"] == "mediawatch_russian"
-    assert props["body"]["fields"]["az"]["analyzer"] == "mediawatch_azerbaijani"
+    assert props["title"]["fields"]["az"]["analyzer"] == "mediawatch_azerbaijani"
+    assert props["body_az"]["analyzer"] == "mediawatch_azerbaijani"
     assert props["model"]["properties"]["version"]["type"] == "keyword"
 
 
@@ -73,7 +73,20 @@ def test_russian_analyzer_matches_every_case_of_the_target(es_store: Elasticsear
 
 
 def test_russian_analyzer_folds_yo(es_store: ElasticsearchStore) -> None:
-    assert analyze(es_store, "body", "ещё") == analyze(es_store, "body", "еще")
+    assert analyze(es_store, "body_ru", "ещё") == analyze(es_store, "body_ru", "еще")
+
+
+@pytest.mark.parametrize(("language", "body", "typed"), [
+    ("az", "Azərbaycan XİN-i Bakıda açıqlama yaydı.", "azerbaycan"),
+    ("en", "Baku and Moscow resumed talks on flights.", "flight"),
+    ("ru", "Посол Азербайджана вызван в МИД.", "азербайджану"),
+    ("uk", "Посол Азербайджану викликаний.", "азербайджану"),
+])
+def test_each_body_is_searchable_through_its_language_field(
+        es_store: ElasticsearchStore, language: str, body: str, typed: str) -> None:
+    doc = make_doc(1, title="x", body=body, language=language)
+    es_store.upsert_many([doc])
+    assert [d.article.body for d in es_store.search(typed)] == [body]
 
 
 @pytest.mark.parametrize(("stored", "typed"), [
@@ -112,7 +125,7 @@ def test_bulk_reports_item_errors_and_writes_the_rest(es_store: ElasticsearchSto
     assert es_store.count() == 2
 
 
-def test_nested_targets_make_hostile_filter_exact(es_store: ElasticsearchStore) -> None:
+def test_hostile_filter_is_exact_per_target(es_store: ElasticsearchStore) -> None:
     # hostile toward russia, neutral toward azerbaijan: not a hostile azerbaijan article
     doc = make_doc(1, targets=[
         TargetAnalysis(target="azerbaijan", mentions=1),
@@ -158,15 +171,79 @@ def test_store_url_hides_credentials(es_url: str, es_settings: Settings) -> None
         store.close()
 
 
-@pytest.mark.parametrize("by", [None, "outlet", "country", "rhetoric"])
-def test_flat_and_nested_trends_agree(es_store: ElasticsearchStore, by: str | None) -> None:
-    """Watched targets use the flat by_target copies; the nested path (other targets) must agree."""
+def test_a_target_outside_the_mapping_gets_typed_fields_and_trends(
+        es_store: ElasticsearchStore) -> None:
+    """A target added to config/targets.yaml needs no mapping change (dynamic templates)."""
     from indexer.store import TrendQuery
-    from tests.integration.test_store_contract import _trend_history
 
-    es_store.upsert_many(_trend_history())
-    for target in ("azerbaijan", "russia"):
-        query = TrendQuery(target, "day", by=by)  # type: ignore[arg-type]
-        flat = es_store._flat_trends(query)
-        assert flat or target == "russia", "the history has azerbaijan buckets for every grouping"
-        assert flat == es_store._nested_trends(query)
+    doc = make_doc(1, targets=[TargetAnalysis(
+        target="armenia", mentions=3, stance="against", stance_score=-0.5, hostility="hostile",
+        hostile_mentions=2, rhetoric=["threat"], evidence=[Evidence(text="x", start=0, end=1)])])
+    assert es_store.upsert_many([doc]).written == 1
+    mapped = es_store.client.indices.get_mapping(index=es_store.first_index)[
+        es_store.first_index]["mappings"]["properties"]["by_target"]["properties"]["armenia"]
+    assert {name: spec["type"] for name, spec in mapped["properties"].items()} == {
+        "mentions": "integer", "hostile_mentions": "integer", "stance": "keyword",
+        "stance_score": "double", "hostility": "keyword", "hostility_score": "double",
+        "rhetoric": "keyword", "evidence": "text"}
+    [bucket] = es_store.trends(TrendQuery("armenia", "day", by="rhetoric"))
+    assert (bucket.group, bucket.articles, bucket.mentions, bucket.hostile) == ("threat", 1, 3, 2)
+    assert es_store.search(None, SearchFilters(target="armenia", hostile=True)) == [doc]
+    assert es_store.trends(TrendQuery("armenia*", "day")) == []
+
+
+def _version_1_source(doc: ClassifiedArticle) -> dict[str, object]:
+    """What mapping version 1 stored: one `body` field and flat copies of watched targets."""
+    source = doc.to_dict()
+    source["hostile_toward"] = [t.target for t in doc.targets if t.hostility == "hostile"]
+    source["by_target"] = {t.target: {"mentions": t.mentions} for t in doc.targets}
+    return source
+
+
+def test_documented_reindex_moves_version_1_documents(es_store: ElasticsearchStore) -> None:
+    """The reindex body in docs/operations.md ('From mapping version 1 to 2') really works."""
+    import json
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
+    section = guide[guide.index("### From mapping version 1 to 2"):]
+    body = json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
+    old_index = f"{es_store.index_prefix}-v1"  # outside the template's pattern: dynamic mapping
+    docs = [make_doc(1, body="Посол Азербайджана вызван.", targets=[TargetAnalysis(
+                target="azerbaijan", mentions=2, hostility="hostile", hostile_mentions=1)]),
+            make_doc(2, body="Bakı açıqlama yaydı.", language="az")]
+    for doc in docs:
+        es_store.client.index(index=old_index, id=doc.id, body=_version_1_source(doc))
+    es_store.client.indices.refresh(index=old_index)
+    body["source"]["index"], body["dest"]["index"] = old_index, es_store.write_alias
+    try:
+        result = es_store.client.reindex(body=body, refresh=True)
+        assert (result["created"], result["failures"]) == (2, [])
+        assert [es_store.get(doc.id) for doc in docs] == docs
+        assert [d.id for d in es_store.search(None, SearchFilters(target="azerbaijan"))] == [
+            docs[0].id]
+        assert [d.id for d in es_store.search("baki")] == [docs[1].id]
+    finally:
+        es_store.client.indices.delete(index=old_index)
+
+
+def test_an_index_of_an_older_mapping_is_refused_with_the_fix(
+        es_url: str, es_settings: Settings) -> None:
+    import uuid
+
+    from mediawatch.errors import StoreError
+
+    prefix = f"mwtest-old-{uuid.uuid4().hex[:8]}"
+    client = es.Elasticsearch([es_url])
+    client.indices.create(index=f"{prefix}-articles-000001", body={
+        "aliases": {f"{prefix}-articles": {"is_write_index": True}},
+        "mappings": {"_meta": {"mediawatch_mapping_version": 1}}})
+    try:
+        with pytest.raises(StoreError, match=r"mapping version 1, this mediawatch needs 2.*"
+                                             r"docs/operations.md"):
+            ElasticsearchStore.from_url(es_url, es_settings, index_prefix=prefix)
+    finally:
+        client.indices.delete(index=f"{prefix}-*")
+        client.indices.delete_index_template(name=f"{prefix}-articles", ignore=[404])
+        client.transport.close()
