@@ -5,18 +5,26 @@ sends one twice: an alert is written as `pending` before any email is attempted 
 `sent` right after the relay accepts it; a failed send leaves it pending for the next check.
 Per (target, bucket), the broadest spiking group (country, then affiliation, then outlet)
 sends the email and the narrower ones are folded into it, so one event makes one email.
+Checks that send hold `<data dir>/alerts.lock`, so a manual `alerts check` and the scheduler's
+check never deliver the same pending alert at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from indexer.store import SearchFilters, Store, TrendQuery
 from mediawatch.documents import TARGETS, ClassifiedArticle, format_datetime, parse_datetime
+from mediawatch.errors import StopRun
 from mediawatch.health import INTERVAL_STEP, bucket_floor, gap_buckets, load_runs, silent_sources
 from mediawatch.settings import Settings
 from mediawatch.spikes import SeriesPoint, SpikeRule, SpikeVerdict, evaluate_bucket
@@ -26,6 +34,8 @@ __all__ = ["Alert", "AlertChecker", "CheckReport", "GROUP_LEVELS"]
 logger = logging.getLogger(__name__)
 
 GROUP_LEVELS = ("country", "affiliation", "outlet")
+LOCK_FILE = "alerts.lock"
+LOCK_WAIT_S = 120.0  # a check takes seconds; longer means the other one is stuck on SMTP retries
 _GROUP_FIELD = {"country": "country", "affiliation": "affiliation", "outlet": "outlet_id"}
 STATE_PREFIX = "alerts/"
 
@@ -234,7 +244,16 @@ class AlertChecker:
         return False
 
     def check(self, *, dry_run: bool = False) -> CheckReport:
-        """Detect spikes in the latest buckets, persist new alerts, and send every pending one."""
+        """Detect spikes in the latest buckets, persist new alerts, and send every pending one.
+
+        Holds the alerts lock unless `dry_run` (which writes and sends nothing).
+        """
+        if dry_run:
+            return self._check(dry_run=True)
+        with alerts_lock(self.settings.data_dir):
+            return self._check(dry_run=False)
+
+    def _check(self, *, dry_run: bool) -> CheckReport:
         now = self._now()
         current = bucket_floor(now, self.interval)
         candidates = self.evaluate(current - self.step, current + self.step) + self.health_alerts()
@@ -297,6 +316,38 @@ class AlertChecker:
                                  limit=limit)
         field_name = _GROUP_FIELD[alert.group_by]
         return [d for d in hits if getattr(d.article, field_name) == alert.group]
+
+
+@contextlib.contextmanager
+def alerts_lock(data_dir: Path, wait_s: float | None = None) -> Any:
+    """Hold an exclusive lock on `<data_dir>/alerts.lock` (released by the OS if we die).
+
+    Waits up to `wait_s` for another check to finish, then raises StopRun naming the holder.
+    """
+    wait_s = LOCK_WAIT_S if wait_s is None else wait_s
+    path = Path(data_dir) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise StopRun(f"another alert check ({holder}) has held {path} for over "
+                                  f"{wait_s:.0f} s; try again when it is done") from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _fold(alerts: list[Alert]) -> list[Alert]:

@@ -197,3 +197,59 @@ def test_alerts_check_without_recipients_is_a_clear_error(data_dir: Path, smtp_e
     monkeypatch.delenv("MEDIAWATCH_ALERT_TO")
     assert main(["alerts", "check"]) == 2
     assert "MEDIAWATCH_ALERT_TO" in capsys.readouterr().err
+
+
+def test_two_checks_at_once_send_the_alert_once(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    """A manual `alerts check` racing the scheduler's: the lock makes the second see it sent."""
+    import threading
+
+    db = tmp_path / "alerts.db"
+    seed = SqliteStore.from_url(f"sqlite:///{db}")
+    seed.upsert_many(spike_history())
+    seed.close()
+    settings = settings_for(tmp_path, smtp_sink)
+    reports: list[Any] = []
+
+    def one_check() -> None:
+        store = SqliteStore.from_url(f"sqlite:///{db}")  # each process has its own connection
+        mailer = Mailer(settings.smtp, sleep=no_sleep)
+
+        def slow_send(*args: Any) -> None:  # a slow relay widens the race window
+            import time
+
+            time.sleep(0.5)
+            mailer_send(*args)
+
+        checker = build_checker(settings, store, mailer=mailer, now=lambda: NOW)
+        mailer_send = checker._send
+        checker._send = slow_send
+        reports.append(checker.check())
+        store.close()
+
+    threads = [threading.Thread(target=one_check) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(reports) == 2
+    assert sorted(len(r.sent) for r in reports) == [0, 1]
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_check_blocked_by_a_stuck_one_stops_with_the_holder(
+        tmp_path: Path, smtp_sink: SmtpSink, sqlite_store: SqliteStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import mediawatch.alerts as alerts_module
+    from mediawatch.errors import StopRun
+
+    sqlite_store.upsert_many(spike_history())
+    settings = settings_for(tmp_path, smtp_sink)
+    monkeypatch.setattr(alerts_module, "LOCK_WAIT_S", 0.5)
+    with alerts_module.alerts_lock(settings.data_dir):
+        with pytest.raises(StopRun, match=rf"pid {os.getpid()}.*alerts.lock"):
+            checker_for(sqlite_store, settings).check()
+        assert checker_for(sqlite_store, settings).check(dry_run=True).new  # dry runs never wait
+    assert smtp_sink.messages == []
+    assert len(checker_for(sqlite_store, settings).check().sent) == 1
