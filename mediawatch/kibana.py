@@ -1,8 +1,8 @@
 """Kibana saved objects (config/kibana/*.ndjson): import through the saved-objects API, list fields used.
 
 The objects are written in the Kibana 7.10 format; Kibana 8 migrates them on import. Dashboards
-read the flattened per-target fields (`by_target.<target>.*`, `hostile_toward`) because Kibana
-visualisations cannot aggregate the nested `targets` field.
+read the flat per-target fields (`by_target.<target>.*`, `hostile_toward`), the same ones trends
+and filters use.
 """
 
 from __future__ import annotations
