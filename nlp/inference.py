@@ -5,6 +5,12 @@
 dev-tuned thresholds give. Inputs are sorted by token length and padded per batch only to the
 longest member (sorting by characters approximates sorting by word pieces), which on CPU
 matters more than any other speed trick for short news sentences.
+
+Two backends run the network and give the same logits (within float rounding): ONNX Runtime
+when the model directory has `model.onnx` (nlp/onnx_export.py) and onnxruntime imports, with the
+`tokenizers` library reading tokenizer.json (nlp/onnx_runtime.py); otherwise torch. The ONNX path
+imports neither torch nor transformers (~600 MB of RSS). Calibration, the lexical-head blend,
+thresholds and `decide` are numpy code shared by both.
 """
 
 from __future__ import annotations
@@ -13,22 +19,27 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
-import torch
-from torch import nn
-from transformers import PreTrainedTokenizerBase
 
 from nlp.calibration import sigmoid, softmax
 from mediawatch.errors import ConfigError
 from nlp.ensemble import blend_probabilities
 from nlp.lexical import LEXICAL_FILE, LexicalHead
-from nlp.model import META_FILE, ModelMeta, MultiTaskClassifier, load_model
-from nlp.tokenizer import load_tokenizer
+from nlp.model import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta, load_meta
+from nlp.onnx_runtime import OnnxNetwork, onnxruntime_available
 
-__all__ = ["PassageInput", "Prediction", "PassageClassifier", "pair_text", "encode_batch",
-           "decide"]
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+    from nlp.network import MultiTaskClassifier
+
+__all__ = ["PassageInput", "Prediction", "PassageClassifier", "TorchNetwork", "pair_text",
+           "encode_batch", "decide", "BACKENDS"]
+
+BACKENDS = ("onnx", "torch")
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +86,8 @@ def pair_text(example: PassageInput, meta: ModelMeta, sep_token: str) -> tuple[s
 
 def encode_batch(tokenizer: PreTrainedTokenizerBase, pairs: Sequence[tuple[str, str]],
                  max_length: int) -> dict[str, torch.Tensor]:
-    """Tokenize pairs, truncating the passage, padded to the batch's longest member."""
+    """Tokenize pairs, truncating the passage, padded to the batch's longest member (torch
+    tensors; `OnnxNetwork.encode` is the same encoding for the ONNX backend)."""
     firsts = [p[0] for p in pairs]
     seconds = [p[1] for p in pairs]
     encoded = tokenizer(firsts, seconds, truncation="only_second", max_length=max_length,
@@ -107,6 +119,9 @@ def decide(stance_probs: np.ndarray, hostile_prob: float, rhetoric_probs: np.nda
 
 def _quantized(model: MultiTaskClassifier) -> MultiTaskClassifier:
     """Return `model` with int8 dynamic quantisation of its Linear layers (embeddings stay fp32)."""
+    import torch
+    from torch import nn
+
     with warnings.catch_warnings():
         # torch 2.10+ marks eager-mode quantisation as deprecated in favour of torchao, which is
         # not a dependency here; the eager path still works and is what this measures.
@@ -115,38 +130,68 @@ def _quantized(model: MultiTaskClassifier) -> MultiTaskClassifier:
             model, {nn.Linear}, dtype=torch.qint8)
 
 
-class PassageClassifier:
-    """A loaded model ready to classify passages; not thread-safe (torch sets global threads).
+class TorchNetwork:
+    """The torch network with its transformers tokenizer; returns raw logits per head."""
 
-    With a `lexical` head (a model directory holding lexical_head.npz and blend weights in its
-    meta), probabilities are the dev-weighted mean of the transformer's and the head's.
-    """
+    backend = "torch"
 
     def __init__(self, model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase,
-                 meta: ModelMeta, batch_size: int = 64, threads: int = 2,
-                 lexical: LexicalHead | None = None) -> None:
-        self.model, self.tokenizer, self.meta = model, tokenizer, meta
-        self.batch_size, self.threads = batch_size, threads
-        self.lexical = lexical if meta.blend else None
+                 threads: int) -> None:
+        self.model, self.tokenizer, self.threads = model, tokenizer, threads
+        self.sep_token = str(tokenizer.sep_token or "[SEP]")
         self.model.eval()
+
+    def logits(self, pairs: Sequence[tuple[str, str]], max_length: int,
+               heads: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return float32 logits per head for one batch of pairs, rows in the pairs' order."""
+        import torch
+
+        torch.set_num_threads(self.threads)
+        with torch.inference_mode():
+            logits = self.model(**encode_batch(self.tokenizer, pairs, max_length), only=heads)
+            return {head: logits[head].float().numpy() for head in heads}
+
+
+class PassageClassifier:
+    """A loaded model ready to classify passages; not thread-safe (torch sets global threads,
+    the ONNX tokenizer keeps its truncation setting).
+
+    The network is an `OnnxNetwork` (ONNX Runtime) or a torch `MultiTaskClassifier` with its
+    tokenizer (wrapped in `TorchNetwork`); `backend` says which. With a `lexical` head (a model
+    directory holding lexical_head.npz and blend weights in its meta), probabilities are the
+    dev-weighted mean of the transformer's and the head's.
+    """
+
+    def __init__(self, model: MultiTaskClassifier | OnnxNetwork,
+                 tokenizer: PreTrainedTokenizerBase | None, meta: ModelMeta, batch_size: int = 64,
+                 threads: int = 2, lexical: LexicalHead | None = None) -> None:
+        if isinstance(model, OnnxNetwork):
+            self.network: OnnxNetwork | TorchNetwork = model
+        elif tokenizer is None:
+            raise TypeError("a torch model needs its tokenizer")
+        else:
+            self.network = TorchNetwork(model, tokenizer, threads)
+        self.meta, self.batch_size, self.threads = meta, batch_size, threads
+        self.lexical = lexical if meta.blend else None
 
     @classmethod
     def load(cls, directory: str | Path, batch_size: int = 64, threads: int = 2,
-             quantize: bool = False, max_length: int | None = None) -> PassageClassifier:
+             quantize: bool = False, max_length: int | None = None,
+             backend: str | None = None) -> PassageClassifier:
         """Load a model directory; `quantize` applies int8 dynamic quantisation to Linear layers.
 
-        Raises ConfigError naming the directory and the fix when no model is there.
-        `max_length` can only lower the length the model was trained with.
+        `backend` is "onnx" (ONNX Runtime, model.onnx), "torch", or None: ONNX Runtime when the
+        directory has model.onnx exported from its current weights, onnxruntime imports and no
+        `quantize` (a torch feature), else torch. Raises ConfigError naming the directory and the
+        fix when no model is there, or when the asked-for backend cannot run. `max_length` can
+        only lower the length the model was trained with.
         """
         directory = Path(directory)
         if not (directory / META_FILE).is_file():
             raise ConfigError(f"no classifier model in {directory}", key="classifier.model",
                               fix="run `mediawatch train --from-scratch` or set classifier.model "
                                   "to a trained model directory")
-        torch.set_num_threads(threads)
-        model, meta = load_model(directory)
-        if quantize:
-            model = _quantized(model)
+        model, tokenizer, meta = _load_network(directory, backend, threads, quantize)
         if max_length:
             meta.max_length = min(meta.max_length, max_length)
         lexical = None
@@ -156,7 +201,12 @@ class PassageClassifier:
                                   key="classifier.model",
                                   fix="retrain the model or copy the whole model directory")
             lexical = LexicalHead.load(directory)
-        return cls(model, load_tokenizer(directory), meta, batch_size, threads, lexical)
+        return cls(model, tokenizer, meta, batch_size, threads, lexical)
+
+    @property
+    def backend(self) -> str:
+        """Which runtime runs the network: ``onnx`` or ``torch``."""
+        return self.network.backend
 
     @property
     def name(self) -> str:
@@ -170,20 +220,16 @@ class PassageClassifier:
 
     def logits(self, examples: Sequence[PassageInput]) -> dict[str, np.ndarray]:
         """Return raw logits per main head, rows in input order."""
-        torch.set_num_threads(self.threads)
-        sep = self.tokenizer.sep_token or "[SEP]"
-        pairs = [pair_text(e, self.meta, sep) for e in examples]
+        pairs = [pair_text(e, self.meta, self.network.sep_token) for e in examples]
         lengths = [len(a) + len(b) for a, b in pairs]
         order = sorted(range(len(pairs)), key=lengths.__getitem__)
         heads = list(self.meta.labels)
         out = {h: np.zeros((len(pairs), len(self.meta.labels[h])), dtype=np.float32) for h in heads}
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                index = order[start:start + self.batch_size]
-                batch = encode_batch(self.tokenizer, [pairs[i] for i in index], self.meta.max_length)
-                logits = self.model(**batch, only=heads)
-                for head in heads:
-                    out[head][index] = logits[head].float().numpy()
+        for start in range(0, len(order), self.batch_size):
+            index = order[start:start + self.batch_size]
+            logits = self.network.logits([pairs[i] for i in index], self.meta.max_length, heads)
+            for head in heads:
+                out[head][index] = logits[head]
         return out
 
     def transformer_probabilities(self, examples: Sequence[PassageInput]) -> dict[str, np.ndarray]:
@@ -212,3 +258,60 @@ class PassageClassifier:
         probs = self.probabilities(examples)
         return [decide(probs["stance"][i], float(probs["hostile"][i]), probs["rhetoric"][i],
                        self.meta) for i in range(len(examples))]
+
+
+def _load_network(directory: Path, backend: str | None, threads: int, quantize: bool
+                  ) -> tuple[MultiTaskClassifier | OnnxNetwork, PreTrainedTokenizerBase | None,
+                             ModelMeta]:
+    """Load the network with the asked-for backend, or the one `_pick_backend` picks; a torch
+    model comes with its tokenizer, an OnnxNetwork carries its own (None)."""
+    picked = backend or _pick_backend(directory, quantize)
+    if picked not in BACKENDS:
+        raise ConfigError(f"unknown classifier backend {backend!r}",
+                          fix=f"use one of {', '.join(BACKENDS)}")
+    if picked == "onnx":
+        _check_onnx(directory, quantize)
+        network = OnnxNetwork.load(directory, threads)
+        if network.matches_weights(directory):
+            logger.debug("classifier %s: onnx backend", directory)
+            return network, None, load_meta(directory)
+        problem = f"{directory / ONNX_FILE} was exported from other weights than {WEIGHTS_FILE}"
+        if backend:
+            raise ConfigError(problem, key="classifier.model",
+                              fix=f"run `mediawatch model export-onnx {directory}`")
+        logger.warning("%s: using torch (`mediawatch model export-onnx %s` re-exports it)",
+                       problem, directory)
+    import torch
+
+    from nlp.network import load_model
+    from nlp.tokenizer import load_tokenizer
+
+    torch.set_num_threads(threads)
+    model, meta = load_model(directory)
+    if quantize:
+        model = _quantized(model)
+    logger.debug("classifier %s: torch backend%s", directory, " (int8)" if quantize else "")
+    return model, load_tokenizer(directory), meta
+
+
+def _pick_backend(directory: Path, quantize: bool) -> str:
+    """ONNX Runtime where it can run this directory's model as asked, else torch."""
+    if quantize or not (directory / ONNX_FILE).is_file():
+        return "torch"
+    if not onnxruntime_available():
+        logger.warning("%s has %s but onnxruntime does not import: using torch", directory,
+                       ONNX_FILE)
+        return "torch"
+    return "onnx"
+
+
+def _check_onnx(directory: Path, quantize: bool) -> None:
+    """Raise ConfigError when the ONNX backend cannot run `directory` as asked."""
+    if quantize:
+        raise ConfigError("int8 dynamic quantisation is a torch-backend option",
+                          fix="drop --quantize or use the torch backend")
+    if not (directory / ONNX_FILE).is_file():
+        raise ConfigError(f"no {ONNX_FILE} in {directory}", key="classifier.model",
+                          fix=f"run `mediawatch model export-onnx {directory}`")
+    if not onnxruntime_available():
+        raise ConfigError("onnxruntime does not import", fix="pip install onnxruntime")

@@ -35,6 +35,7 @@ from nlp.inference import PassageClassifier, decide, encode_batch, pair_text
 from nlp.lexical import LexicalHead
 from nlp.model import (AUX_HEADS, META_FILE, ModelMeta, MultiTaskClassifier, new_encoder_config,
                        save_model)
+from nlp.onnx_export import export_onnx
 from nlp.pretrain import pretrain_mlm, read_unlabeled
 from nlp.tokenizer import load_tokenizer, train_tokenizer
 
@@ -409,6 +410,7 @@ def train_model(options: TrainOptions) -> dict[str, Any]:
     _calibrate(meta, dev_logits, dev)
     model.eval()
     save_model(model, tokenizer, meta, options.output_dir)
+    export_onnx(options.output_dir)
     test = corpus_examples("test", options.corpus_dir)
     metrics = _score_model_dir(options, meta.thresholds, train, dev, test)
     metrics.update({

@@ -1,4 +1,5 @@
-"""CLI commands of the classifier: `classify`, `eval`, `train` (see nlp/ for the work itself)."""
+"""CLI commands of the classifier: `classify`, `eval`, `train`, `model export-onnx` (see nlp/ for
+the work itself)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any, Optional
 import typer
 
 from mediawatch.cli.app import console, settings_from
-from mediawatch.errors import InputError
+from mediawatch.errors import ConfigError, InputError
 from mediawatch.settings import PROJECT_ROOT
 
-__all__ = ["register"]
+__all__ = ["register", "model_app"]
+
+model_app = typer.Typer(help="Saved classifier model directories.", no_args_is_help=True)
 
 
 def _model_dir(ctx: typer.Context, model: Optional[Path]) -> Path:
@@ -162,8 +165,28 @@ def train(
                   highlight=False)
 
 
+@model_app.command("export-onnx")
+def export_onnx(
+    ctx: typer.Context,
+    directory: Optional[Path] = typer.Argument(None, help="Model directory (default: classifier.model).", file_okay=False),
+) -> None:
+    """Write DIR/model.onnx (ONNX Runtime inference, no torch) from the model saved there."""
+    from nlp.model import META_FILE, WEIGHTS_FILE
+
+    model_dir = _model_dir(ctx, directory)
+    if not (model_dir / META_FILE).is_file() or not (model_dir / WEIGHTS_FILE).is_file():
+        raise ConfigError(f"no trained classifier in {model_dir}",
+                          fix="give a directory saved by `mediawatch train`")
+    from nlp.onnx_export import export_onnx as export
+
+    path = export(model_dir)
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); its logits match torch's "
+                  "within 1e-4", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add classify, eval and train to the mediawatch CLI."""
+    """Add classify, eval, train and the `model` group to the mediawatch CLI."""
     app.command("classify")(classify)
     app.command("eval")(evaluate)
     app.command("train")(train)
+    app.add_typer(model_app, name="model")
