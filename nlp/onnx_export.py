@@ -15,13 +15,12 @@ result is checked against torch before it replaces an earlier model.onnx.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -81,35 +80,12 @@ def export_onnx(model_dir: str | Path, opset: int = OPSET) -> Path:
     heads = list(meta.labels)
     example = encode_batch(tokenizer, _TRACE_PAIRS, meta.max_length)
     inputs = [name for name in _INPUTS if name in example]
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        # The TorchScript exporter (dynamo=False) is deprecated in favour of the torch.export one,
-        # which needs onnxscript and takes ~10x longer here; this one exports the encoder exactly.
-        warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                message=".*(legacy TorchScript-based ONNX export|will be removed)")
-        # transformers' mask helpers turn shapes into Python bools (pad the 2D mask when it is
-        # shorter than the keys, never so in an encoder): the traced branch is the general one,
-        # and _check runs the graph on other batch and sequence sizes.
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning,
-                                module=r"transformers\.")
-        # The mask helpers index with aranges, never with negative indices.
-        warnings.filterwarnings("ignore", category=UserWarning,
-                                message="Exporting aten::index operator of advanced indexing")
-        torch.onnx.export(
-            _Logits(model, heads, inputs).eval(), tuple(example[name] for name in inputs), buffer,
-            dynamo=False, input_names=inputs, output_names=heads, opset_version=opset,
-            dynamic_axes={**{name: {0: "batch", 1: "sequence"} for name in inputs},
-                          **{head: {0: "batch"} for head in heads}})
-    graph = onnx.load_model_from_string(buffer.getvalue())
-    converted = _store_float16(graph)
-    digest = weights_sha256(directory)
-    if digest:
-        helper.set_model_props(graph, {WEIGHTS_SHA256_KEY: digest})
     path = directory / ONNX_FILE
     handle, temporary = tempfile.mkstemp(prefix=".model-", suffix=".onnx", dir=directory)
     os.close(handle)
     try:
-        onnx.save_model(graph, temporary)
+        converted = _export(model, heads, inputs, example, temporary, opset,
+                            weights_sha256(directory))
         _check(directory, Path(temporary), model, tokenizer, heads, meta.max_length)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a model file is not
         os.replace(temporary, path)
@@ -119,6 +95,37 @@ def export_onnx(model_dir: str | Path, opset: int = OPSET) -> Path:
     logger.info("exported %s (%.1f MB, %d float16 initializers)", path,
                 path.stat().st_size / 1e6, converted)
     return path
+
+
+def _export(model: MultiTaskClassifier, heads: Sequence[str], inputs: Sequence[str],
+            example: Mapping[str, torch.Tensor], file: str, opset: int,
+            weights_digest: str | None) -> int:
+    """Trace `model` into the ONNX file `file`, weights stored as float16 where exact, tagged
+    with the SHA-256 of the weights file; return how many initializers became float16."""
+    with warnings.catch_warnings():
+        # The TorchScript exporter (dynamo=False) is deprecated in favour of the torch.export one,
+        # which needs onnxscript and takes ~10x longer here; this one exports the encoder exactly.
+        warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                message=".*(legacy TorchScript-based ONNX export|will be removed)")
+        # transformers' mask helpers turn shapes into Python bools (pad the 2D mask when it is
+        # shorter than the keys, never so in an encoder): the traced branch is the general one,
+        # and _check runs the graph on other batch and sequence sizes.
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning,  # type: ignore[attr-defined]
+                                module=r"transformers\.")
+        # The mask helpers index with aranges, never with negative indices.
+        warnings.filterwarnings("ignore", category=UserWarning,
+                                message="Exporting aten::index operator of advanced indexing")
+        torch.onnx.export(
+            _Logits(model, heads, inputs).eval(), tuple(example[name] for name in inputs), file,
+            dynamo=False, input_names=inputs, output_names=heads, opset_version=opset,
+            dynamic_axes={**{name: {0: "batch", 1: "sequence"} for name in inputs},
+                          **{head: {0: "batch"} for head in heads}})
+    graph = onnx.load_model(file)
+    converted = _store_float16(graph)
+    if weights_digest:
+        helper.set_model_props(graph, {WEIGHTS_SHA256_KEY: weights_digest})
+    onnx.save_model(graph, file)
+    return converted
 
 
 def _store_float16(model: onnx.ModelProto) -> int:
