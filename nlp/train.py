@@ -67,7 +67,7 @@ class TrainOptions:
     aux_limit: int = 1500  # auxiliary rows sampled per dataset per epoch
     aux_weight: float = 0.5  # loss weight of auxiliary rows relative to corpus rows
     class_weights: bool = True
-    ensemble_lexical: bool = False  # blend a char n-gram TF-IDF + LR head in (nlp/lexical.py)
+    ensemble_lexical: bool = False  # blend a char + word n-gram TF-IDF + LR head in (nlp/lexical.py)
     train_limit: int | None = None  # use only the first N training rows (tests)
     threads: int = 2
     seed: int = 13
@@ -470,8 +470,9 @@ def _write_model_card(directory: Path, meta: ModelMeta, metrics: dict[str, Any])
             for target, sub in (m or {}).get("per_target", {}).items():
                 lines.append(_metric_line(f"{system}{split} {target}", sub))
     if "ensemble" in metrics:
-        lines += ["", "Final = transformer (calibrated) blended with a char 2-5-gram TF-IDF + logistic "
-                  "regression head fitted on the same train split (lexical_head.npz, plain arrays).",
+        lines += ["", "Final = transformer (calibrated) blended with a lexical head fitted on the same "
+                  "train split: TF-IDF char 2-5-grams and word 1-2-grams, each feature also copied "
+                  "per target, + logistic regression (lexical_head.npz, plain arrays; nlp/lexical.py).",
                   "Transformer weight per head, chosen on dev: "
                   + json.dumps(metrics["ensemble"]["weights"]) + "; thresholds on the blended "
                   "probabilities: " + json.dumps(metrics["ensemble"]["thresholds"])

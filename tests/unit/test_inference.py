@@ -11,7 +11,7 @@ from mediawatch.errors import ConfigError
 from nlp.ensemble import BLEND_GRID, blend_probabilities, fit_blend
 from nlp.examples import Example
 from nlp.inference import PassageClassifier, decide
-from nlp.lexical import LEXICAL_FILE, _char_wb_ngrams
+from nlp.lexical import LEXICAL_FILE, LexicalHead, _char_wb_ngrams, _word_ngrams
 from nlp.model import ModelMeta
 from tests.tiny_classifier import train_tiny
 
@@ -91,6 +91,62 @@ def test_char_ngrams_match_sklearn_char_wb() -> None:
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
     for text in ("Azerbaijan || Баку  заявил\tо \"провокации\" Кремля!", "a", "I'm Azərbaycanın X y"):
         assert _char_wb_ngrams(text) == analyzer(text)
+
+
+def test_word_ngrams_match_sklearn_word_analyzer() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyzer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2)).build_analyzer()
+    for text in ("Azerbaijan || Баку  заявил\tо \"провокации\" Кремля!", "a", "I'm Azərbaycanın X y"):
+        assert _word_ngrams(text) == analyzer(text)
+
+
+def _both_targets_rows() -> list[Example]:
+    """The same sentences labelled once per target, with opposite stances (LABELING.md)."""
+    sentences = ["Moscow praised Baku for the gas deal {}.", "Кремль поблагодарил Баку за сделку {}.",
+                 "Moskva Bakını sazişə görə təriflədi {}."]
+    rows = []
+    for n in range(12):
+        for sentence in sentences:
+            text = sentence.format(n)
+            rows.append(Example(text=text, target="azerbaijan", stance="favor", hostility="none",
+                                rhetoric=()))
+            rows.append(Example(text=text, target="russia", stance="neutral", hostility="none",
+                                rhetoric=()))
+        rows.append(Example(text=f"Baku will pay for this betrayal {n}.", target="azerbaijan",
+                            stance="against", hostility="hostile", rhetoric=("threat",)))
+    return rows
+
+
+def test_lexical_head_weighs_words_per_target_and_saves_plain_arrays(tmp_path: Path) -> None:
+    names = {"azerbaijan": "Azerbaijan", "russia": "Russia"}
+    head = LexicalHead.fit(_both_targets_rows(), names)
+    passage = "Moscow praised Baku for the gas deal again."
+    probs = head.probabilities([Example(text=passage, target="azerbaijan"),
+                                Example(text=passage, target="russia"),
+                                Example(text=passage, target="Gazprom")])
+    assert list(np.array(["against", "neutral", "favor"])[probs["stance"][:2].argmax(axis=1)]) == [
+        "favor", "neutral"]
+    np.testing.assert_allclose(probs["stance"].sum(axis=1), 1.0, rtol=1e-5)
+    head.save(tmp_path)
+    with np.load(tmp_path / LEXICAL_FILE, allow_pickle=False) as data:
+        assert {"word_ngrams", "word_idf", "target_keys", "stance_target_weights"} <= set(data.files)
+    again = LexicalHead.load(tmp_path).probabilities([Example(text=passage, target="russia")])
+    np.testing.assert_allclose(again["stance"][0], probs["stance"][1], atol=1e-3)
+
+
+def test_char_only_lexical_head_without_target_copies_loads(tmp_path: Path) -> None:
+    """A head saved before word n-grams and target copies existed still loads and applies."""
+    names = {"azerbaijan": "Azerbaijan", "russia": "Russia"}
+    head = LexicalHead.fit(_both_targets_rows(), names, words=False, per_target=False)
+    head.save(tmp_path)
+    with np.load(tmp_path / LEXICAL_FILE, allow_pickle=False) as data:
+        assert not {"word_ngrams", "target_keys"} & set(data.files)
+    loaded = LexicalHead.load(tmp_path)
+    assert loaded.words is None and loaded.target_keys == []
+    rows = [Example(text="Baku will pay for this betrayal.", target="azerbaijan")]
+    np.testing.assert_allclose(loaded.probabilities(rows)["hostile"],
+                               head.probabilities(rows)["hostile"], atol=1e-3)
 
 
 def test_ensemble_model_blends_plain_array_lexical_head(ensemble_dir: Path) -> None:
