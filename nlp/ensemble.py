@@ -12,7 +12,6 @@ import logging
 from typing import Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from mediawatch.documents import RHETORIC_TYPES, STANCES
 from nlp.calibration import pick_threshold
@@ -53,6 +52,8 @@ def fit_blend(transformer: Mapping[str, np.ndarray], lexical: Mapping[str, np.nd
     the hostile-implies-against rule applied, as `decide` does), then rhetoric (micro-F1 over the
     gold-hostile rows at its best threshold, as in calibration).
     """
+    from sklearn.metrics import f1_score  # training only: keeps sklearn out of classifying processes
+
     hostile_y = np.array([e.hostility == "hostile" for e in dev])
     stance_y = [e.stance or "neutral" for e in dev]
     rhetoric_y = np.array([[t in (e.rhetoric or ()) for t in RHETORIC_TYPES] for e in dev])

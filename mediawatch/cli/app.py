@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -11,6 +12,10 @@ from typing import Optional
 import click
 import typer
 from rich.console import Console
+
+# OpenMP threads (torch, ONNX Runtime) spin-wait by default; on a small machine shared with
+# Elasticsearch that made training steps 10x slower. Must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from mediawatch.errors import ConfigError, InputError, MediawatchError, StoreUnavailable
 from mediawatch.settings import Settings, load_settings

@@ -126,7 +126,7 @@ def train(
     pretrain_mlm_minutes: float = typer.Option(0.0, "--pretrain-mlm-minutes", min=0, help="Masked-LM pretraining on ../shared/data/unlabeled first, wall-clock minutes."),
     aux: list[str] = typer.Option([], "--aux", help="Auxiliary real dataset (repeatable): rusentne, az_sentiment, detox."),
     class_weights: bool = typer.Option(True, "--class-weights/--no-class-weights"),
-    ensemble_lexical: bool = typer.Option(False, "--ensemble-lexical", help="Blend in a char n-gram TF-IDF + logistic-regression head (weights chosen on dev)."),
+    ensemble_lexical: bool = typer.Option(False, "--ensemble-lexical", help="Blend in a TF-IDF (char 2-5 + word 1-2-grams, per target) + logistic-regression head (weights chosen on dev)."),
     learning_rate: Optional[float] = typer.Option(None, "--learning-rate"),
     batch_size: int = typer.Option(32, "--batch-size", min=1),
     max_length: int = typer.Option(128, "--max-length", min=16, help="Word pieces per passage."),

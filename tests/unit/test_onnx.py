@@ -62,7 +62,7 @@ def test_onnx_and_torch_agree_on_the_default_model(onnx_classifier: PassageClass
                                torch_classifier.logits(passages)["stance"], atol=1e-4, rtol=0)
 
 
-def test_onnx_inference_imports_neither_torch_nor_transformers() -> None:
+def test_onnx_inference_imports_neither_torch_nor_transformers_nor_sklearn() -> None:
     code = (
         "import json, sys\n"
         "from nlp.examples import Example\n"
@@ -70,7 +70,8 @@ def test_onnx_inference_imports_neither_torch_nor_transformers() -> None:
         f"c = PassageClassifier.load({str(DEFAULT_MODEL)!r}, threads=1)\n"
         "p = c.predict([Example(text='Баку обвинил Москву во лжи.', target='russia')])\n"
         "print(json.dumps({'backend': c.backend, 'stance': p[0].stance,\n"
-        "                  'loaded': [m for m in ('torch', 'transformers') if m in sys.modules]}))\n")
+        "                  'loaded': [m for m in ('torch', 'transformers', 'sklearn')\n"
+        "                             if m in sys.modules]}))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=120, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
