@@ -4,10 +4,11 @@ Usage: .venv/bin/python bench/index.py [--n 200000] [--es-url URL] [--threads 2]
 Articles are generated (seeded): Russian or Azerbaijani title and a 1-3 KB body, 1-2 targets
 with evidence sentences, spread over a year and 40 outlets. Without --es-url a local
 Elasticsearch 7.10.2 is started in a temporary dir (heap 1 GB). Only upsert time is measured;
-generating the articles is not. A fresh JVM compiles its hot paths during the first minute, so
-`--warmup` articles are first loaded into a scratch index (a long-running node is warm). CPU
-seconds per 1,000 articles, of the client and (local node only) of Elasticsearch, are printed
-too: unlike docs/s they hardly move when something else runs on the machine.
+generating the articles is not. A fresh JVM keeps compiling its hot paths over its first ~100k
+documents (the first 40k index at half speed), so `--warmup` articles are first loaded into a
+scratch index: a long-running node is warm. CPU seconds per 1,000 articles, of the client and
+(local node only) of Elasticsearch, are printed too: they move less than docs/s when something
+else runs on the machine. Runs differ by about 10 % on this VM; repeat before comparing.
 Goal (issue 7): >= 5,000 docs/s into Elasticsearch on 2 cores.
 """
 
@@ -140,7 +141,7 @@ def main() -> None:
     parser.add_argument("--es-url", help="existing cluster (default: start a local one)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-es", action="store_true")
-    parser.add_argument("--warmup", type=int, default=20_000,
+    parser.add_argument("--warmup", type=int, default=100_000,
                         help="articles loaded into a scratch index first (0: none)")
     parser.add_argument("--heap", default="1g", help="heap of the local node")
     args = parser.parse_args()
