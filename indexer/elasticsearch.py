@@ -73,7 +73,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE_FILE = Path(__file__).resolve().parent / "templates" / "articles.json"
 MAPPING_VERSION = 2  # bump with a new index behind the alias and a reindex (docs/operations.md)
 # Each body is indexed under its language's field only (analysed once, by the right analyzer);
-# `body_fields` lists them for queries. Version 1 had one `body` field with every analyzer.
+# BODY_FIELDS lists them for queries. Version 1 had one `body` field with every analyzer.
 BODY_FIELD_BY_LANGUAGE = {"ru": "body_ru", "az": "body_az", "tr": "body_az", "en": "body_en"}
 BODY_FIELD_OTHER = "body_other"
 BODY_FIELDS = ("body_ru", "body_az", "body_en", BODY_FIELD_OTHER)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -29,6 +29,7 @@ __all__ = [
     "head_sizes",
     "load_meta",
     "META_FILE",
+    "save_meta",
     "WEIGHTS_FILE",
     "ONNX_FILE",
 ]
@@ -89,6 +90,12 @@ def head_sizes(meta: ModelMeta) -> dict[str, int]:
 def load_meta(directory: Path) -> ModelMeta:
     """Read `mediawatch_model.json` from a model directory."""
     return ModelMeta.from_dict(json.loads((directory / META_FILE).read_text(encoding="utf-8")))
+
+
+def save_meta(meta: ModelMeta, directory: Path) -> None:
+    """Write `mediawatch_model.json` into a model directory."""
+    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
 
 
 _NETWORK_NAMES = frozenset({"MultiTaskClassifier", "new_encoder_config", "save_model", "load_model"})

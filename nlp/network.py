@@ -10,9 +10,7 @@ inference fallback use this module; ONNX inference (nlp/onnx_runtime.py) never i
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -21,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, PretrainedConfig, PreTrainedTokenizerBase
 
-from nlp.model import META_FILE, WEIGHTS_FILE, ModelMeta, head_sizes, load_meta
+from nlp.model import WEIGHTS_FILE, ModelMeta, head_sizes, load_meta, save_meta
 
 __all__ = ["MultiTaskClassifier", "new_encoder_config", "save_model", "load_model"]
 
@@ -72,8 +70,7 @@ def save_model(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, m
                   if not v.is_floating_point()})
     save_file(state, str(directory / WEIGHTS_FILE))
     tokenizer.save_pretrained(str(directory))
-    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+    save_meta(meta, directory)
 
 
 def load_model(directory: Path) -> tuple[MultiTaskClassifier, ModelMeta]:

@@ -33,8 +33,8 @@ from nlp.examples import (CORPUS_DIR, SHARED_DATA_DIR, Example, az_sentiment_exa
                           corpus_examples, detox_examples, iter_texts, rusentne_examples)
 from nlp.inference import PassageClassifier, decide, encode_batch, pair_text
 from nlp.lexical import LexicalHead
-from nlp.model import (AUX_HEADS, META_FILE, ModelMeta, MultiTaskClassifier, new_encoder_config,
-                       save_model)
+from nlp.model import (AUX_HEADS, ModelMeta, MultiTaskClassifier, new_encoder_config,
+                       save_meta, save_model)
 from nlp.onnx_export import export_onnx
 from nlp.pretrain import pretrain_mlm, read_unlabeled
 from nlp.tokenizer import load_tokenizer, train_tokenizer
@@ -246,15 +246,11 @@ def _dev_logits(model: MultiTaskClassifier, tokenizer: PreTrainedTokenizerBase, 
 
 def _predict(classifier_meta: ModelMeta, logits: dict[str, np.ndarray]) -> list[Any]:
     t = classifier_meta.temperatures
-    return _decide_all(classifier_meta, {
-        "stance": softmax(logits["stance"], t["stance"]),
-        "hostile": softmax(logits["hostility"], t["hostility"])[:, 1],
-        "rhetoric": sigmoid(logits["rhetoric"], t["rhetoric"])})
-
-
-def _decide_all(meta: ModelMeta, probs: dict[str, np.ndarray]) -> list[Any]:
-    return [decide(probs["stance"][i], float(probs["hostile"][i]), probs["rhetoric"][i], meta)
-            for i in range(len(probs["stance"]))]
+    stance = softmax(logits["stance"], t["stance"])
+    hostile = softmax(logits["hostility"], t["hostility"])[:, 1]
+    rhetoric = sigmoid(logits["rhetoric"], t["rhetoric"])
+    return [decide(stance[i], float(hostile[i]), rhetoric[i], classifier_meta)
+            for i in range(len(stance))]
 
 
 def add_lexical_head(directory: Path, train: Sequence[Example], dev: Sequence[Example],
@@ -271,8 +267,7 @@ def add_lexical_head(directory: Path, train: Sequence[Example], dev: Sequence[Ex
     curves = fit_blend(classifier.transformer_probabilities(dev), lexical.probabilities(dev),
                        dev, meta)
     lexical.save(directory)
-    (directory / META_FILE).write_text(json.dumps(asdict(meta), indent=2, ensure_ascii=False)
-                                       + "\n", encoding="utf-8")
+    save_meta(meta, directory)
     return {"weights": meta.blend, "thresholds": meta.thresholds,
             "transformer_thresholds": transformer_thresholds, "dev_curves": curves}
 
